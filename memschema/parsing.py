@@ -1,0 +1,235 @@
+"""Applying declarations to bytes: parse and build with errors that carry path and absolute offset.
+
+construct reports *where in the declaration* a parse failed, never *where in the bytes*.  The fast
+path parses normally; only when that fails is the parse repeated with every `_parsereport` call
+traced, so the innermost failing field and the stream position it started at are known.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import threading
+import zlib
+from typing import Any
+
+import construct
+from construct import Construct
+
+from .errors import FormatError
+
+# Exceptions that bad bytes can provoke inside construct and inside format adapters/lambdas.
+RAW_ERRORS = (construct.ConstructError, struct.error, IndexError, KeyError, OverflowError,
+              UnicodeError, ValueError, TypeError, ZeroDivisionError, AttributeError,
+              zlib.error, RecursionError, MemoryError, EOFError)
+
+_REPEATERS = (construct.Array, construct.GreedyRange, construct.RepeatUntil)
+_trace_lock = threading.Lock()
+
+
+def _message(exc: BaseException) -> str:
+    lines = [ln for ln in str(exc).splitlines() if not ln.startswith("Error in path")]
+    text = " ".join(lines).strip()
+    return text or type(exc).__name__
+
+
+def _trace(decl: Construct, data, start: int, end: int, kw: dict) -> tuple[str, int]:
+    """Re-parse `data` with tracing; return (field path, offset in data) of the innermost failure."""
+    frames: list[list] = []   # [construct, stream, start, child_counts, label]
+    bases: dict[int, int] = {}
+    captured: list | None = None
+    original = Construct._parsereport
+
+    def traced(self, stream, context, path):
+        nonlocal captured
+        parent = frames[-1] if frames else None
+        if id(stream) not in bases:
+            if parent is None:
+                bases[id(stream)] = 0
+            else:  # a substream (FixedSized, Prefixed, ...) just cut out of the parent stream
+                pstream = parent[1]
+                size = len(stream.getbuffer()) if hasattr(stream, "getbuffer") else 0
+                bases[id(stream)] = bases.get(id(pstream), 0) + pstream.tell() - size
+        label = ""
+        if isinstance(self, construct.Renamed) and self.name:
+            label = "." + self.name
+        elif parent is not None and isinstance(parent[0], _REPEATERS):
+            i = parent[3].get(id(self), 0)
+            parent[3][id(self)] = i + 1
+            label = f"[{i}]"
+        start = bases[id(stream)] + stream.tell()
+        frames.append([self, stream, start, {}, label])
+        try:
+            result = original(self, stream, context, path)
+        except BaseException:
+            if captured is None:
+                captured = [(f[4], f[2]) for f in frames]
+            frames.pop()
+            raise
+        frames.pop()
+        captured = None  # an exception below was swallowed (GreedyRange, Select, Optional)
+        return result
+
+    with _trace_lock:
+        Construct._parsereport = traced
+        try:
+            _parse_view(decl, data, start, end, kw)
+        except BaseException:  # noqa: BLE001 - only the trace matters here
+            pass
+        finally:
+            Construct._parsereport = original
+    if not captured:
+        return "", 0
+    path = "".join(label for label, _ in captured).lstrip(".")
+    return path, captured[-1][1]
+
+
+def join_path(prefix: str, path: str) -> str:
+    if not prefix:
+        return path
+    if not path:
+        return prefix
+    return prefix + path if path.startswith("[") else f"{prefix}.{path}"
+
+
+class ViewStream:
+    """A read-only, seekable stream over a slice of bytes/mmap that copies only what is read,
+    so parsing one record of a huge memory-mapped file costs the record, not the file."""
+
+    def __init__(self, data, start: int = 0, end: int | None = None):
+        self._base = memoryview(data)
+        self._view = self._base[start:end]
+        self._pos = 0
+
+    def read(self, n: int | None = -1) -> bytes:
+        end = len(self._view) if n is None or n < 0 else min(len(self._view), self._pos + n)
+        chunk = bytes(self._view[self._pos:end])
+        self._pos = max(self._pos, end)
+        return chunk
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = (0, self._pos, len(self._view))[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._view.release()
+        self._base.release()
+
+
+def _parse_view(decl: Construct, data, start: int, end: int, context: dict) -> tuple[Any, int]:
+    stream = ViewStream(data, start, end)
+    try:
+        value = decl.parse_stream(stream, **context)
+        return value, stream.tell()
+    finally:
+        stream.close()
+
+
+def parse(decl: Construct, data, offset: int = 0, path: str = "", size: int | None = None,
+          **context: Any) -> Any:
+    """Parse `decl` from `data[offset:offset+size]`; failures become `FormatError` with the
+    failing field's path (prefixed with `path`) and its absolute offset in `data`."""
+    return parse_span(decl, data, offset, path, size, **context)[0]
+
+
+def parse_span(decl: Construct, data, offset: int = 0, path: str = "", size: int | None = None,
+               **context: Any) -> tuple[Any, int]:
+    """Like `parse`, and also return the number of bytes the declaration consumed."""
+    end = len(data) if size is None else min(len(data), offset + size)
+    if offset < 0 or offset > len(data):
+        raise FormatError(f"offset {offset} is outside the {len(data)} bytes", path, offset, "truncated")
+    try:
+        return _parse_view(decl, data, offset, end, context)
+    except FormatError as exc:
+        raise FormatError(exc.message, join_path(path, exc.path),
+                          offset + (exc.offset or 0), exc.code) from None
+    except RAW_ERRORS as exc:
+        inner, rel = _trace(decl, data, offset, end, context)
+        code = "truncated" if isinstance(exc, construct.StreamError) else "parse"
+        raise FormatError(_message(exc), join_path(path, inner), offset + rel, code) from None
+
+
+def build(decl: Construct, obj: Any, path: str = "", **context: Any) -> bytes:
+    """Build `obj` with `decl`; a model that does not fit the declaration is a `FormatError`."""
+    try:
+        return decl.build(obj, **context)
+    except FormatError:
+        raise
+    except RAW_ERRORS as exc:
+        raise FormatError(_message(exc), path, None, "build") from None
+
+
+def sizeof(decl: Construct, **context: Any) -> int:
+    return decl.sizeof(**context)
+
+
+# --- where a parsed field lives -------------------------------------------------------------
+
+_TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+
+
+def _tokens(path: str) -> list:
+    out, pos = [], 0
+    while pos < len(path):
+        m = _TOKEN.match(path, pos)
+        if not m:
+            raise ValueError(f"bad path {path!r}")
+        out.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+        pos = m.end()
+    return out
+
+
+def _unwrap(decl: Construct) -> Construct:
+    while not isinstance(decl, (construct.Struct, *_REPEATERS)) and hasattr(decl, "subcon"):
+        decl = decl.subcon
+    return decl
+
+
+def _context(obj: Any) -> dict:
+    if isinstance(obj, dict):
+        return {k: v for k, v in obj.items() if isinstance(k, str) and not k.startswith("_")}
+    return {}
+
+
+def _length(decl: Construct, value: Any, ctx: dict) -> int:
+    try:
+        return decl.sizeof(**ctx)
+    except (construct.SizeofError, *RAW_ERRORS):
+        return len(decl.build(value, **ctx))
+
+
+def locate(decl: Construct, obj: Any, path: str) -> int:
+    """Offset of the field at `path` (e.g. `blocks[3].content_len`) relative to the start of the
+    bytes `obj` was parsed from, computed from the declaration itself."""
+    offset = 0
+    for token in _tokens(path):
+        decl = _unwrap(decl)
+        if isinstance(token, str):
+            if not isinstance(decl, construct.Struct):
+                raise KeyError(token)
+            ctx = _context(obj)
+            for sc in decl.subcons:
+                if sc.name == token:
+                    break
+                offset += _length(sc, obj.get(sc.name) if sc.name else None, ctx)
+            else:
+                raise KeyError(token)
+            decl, obj = sc, obj[token]
+        else:
+            elem = decl.subcon
+            try:
+                offset += elem.sizeof() * token
+            except (construct.SizeofError, *RAW_ERRORS):
+                offset += sum(_length(elem, obj[i], {}) for i in range(token))
+            decl, obj = elem, obj[token]
+    return offset

@@ -1,0 +1,144 @@
+"""Where formats plug in.  The engine knows no format by name: each format module defines a
+`Format` subclass and calls `register()`; `memschema.formats` imports every module below it (and
+any package exposing the `memschema.formats` entry point), so adding a format touches nothing here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Mapping
+
+import construct
+
+from .errors import Finding
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .document import Document
+
+NOT_BINARY = "not_binary"
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What the bytes are: `format` id, optional `variant`, and a human description."""
+
+    format: str
+    variant: str | None = None
+    description: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.format}/{self.variant}" if self.variant else self.format
+
+    @property
+    def is_memory_file(self) -> bool:
+        return self.format not in (NOT_BINARY, UNKNOWN)
+
+    def __str__(self) -> str:
+        return self.id + (f" ({self.description})" if self.description else "")
+
+
+class Format:
+    """Base of every format.  Subclasses set the class attributes and override what they support."""
+
+    name: ClassVar[str] = ""                      # format id, e.g. "mem8"; prefix of `--as NAME.decl`
+    title: ClassVar[str] = ""
+    variants: ClassVar[tuple[str, ...]] = ()
+    extensions: ClassVar[tuple[str, ...]] = ()
+    priority: ClassVar[int] = 100                 # detection order, lower first
+    declarations: ClassVar[Mapping[str, construct.Construct]] = {}
+
+    def detect(self, data) -> Detection | None:
+        """Return a Detection if the bytes are this format (or a not-binary look-alike it knows)."""
+        return None
+
+    def load(self, data, detection: Detection, *, name: str = "") -> "Document":
+        raise NotImplementedError(f"{self.name}: load")
+
+    def dump_as(self, decl_name: str, value: Any, data) -> dict:
+        """JSON for `dump --as NAME.decl`; formats add derived keys (hash checks, names)."""
+        from .jsonify import to_jsonable
+        return {decl_name: to_jsonable(value)}
+
+    def add_commands(self, subparsers) -> None:
+        """Add format-specific CLI subcommands (e.g. `lineage`)."""
+
+
+@dataclass(frozen=True)
+class Converter:
+    """Converts a detected source (`source` id or `format/*`) into `target`."""
+
+    source: str
+    target: str
+    func: Callable[..., tuple[bytes, list[Finding]]]
+    description: str = ""
+
+    def accepts(self, detection: Detection) -> bool:
+        return self.source in (detection.id, f"{detection.format}/*", detection.format)
+
+
+_formats: dict[str, Format] = {}
+_converters: list[Converter] = []
+_loaded = False
+
+
+def register(fmt: Format | type[Format]) -> Format:
+    instance = fmt() if isinstance(fmt, type) else fmt
+    if not instance.name:
+        raise ValueError("a format needs a name")
+    _formats[instance.name] = instance
+    return instance
+
+
+def register_converter(source: str, target: str, func, description: str = "") -> None:
+    _converters.append(Converter(source, target, func, description))
+
+
+def _load_plugins() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    pkg = importlib.import_module(__package__ + ".formats")
+    for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+        importlib.import_module(info.name)
+    try:
+        from importlib.metadata import entry_points
+        for ep in entry_points(group="memschema.formats"):
+            ep.load()
+    except Exception:  # noqa: BLE001 - a broken third-party plugin must not break memschema
+        pass
+
+
+def formats() -> list[Format]:
+    _load_plugins()
+    return sorted(_formats.values(), key=lambda f: (f.priority, f.name))
+
+
+def get_format(name: str) -> Format:
+    _load_plugins()
+    base = name.split("/", 1)[0]
+    if base not in _formats:
+        raise KeyError(f"unknown format {name!r}; known: {', '.join(sorted(_formats))}")
+    return _formats[base]
+
+
+def converters() -> list[Converter]:
+    _load_plugins()
+    return list(_converters)
+
+
+def declarations() -> dict[str, construct.Construct]:
+    """Every registered declaration as `format.name` -> construct."""
+    out = {}
+    for fmt in formats():
+        for key, decl in fmt.declarations.items():
+            out[f"{fmt.name}.{key}"] = decl
+    return out
+
+
+def iter_formats() -> Iterable[Format]:
+    return iter(formats())

@@ -1,0 +1,77 @@
+"""Language-neutral descriptions of the registered declarations, generated from the construct
+Structs themselves (the files under `schemas/` are this module's output, checked by a test)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import construct
+
+from . import registry
+
+
+def _size(decl: construct.Construct) -> int | None:
+    try:
+        return decl.sizeof()
+    except (construct.SizeofError, KeyError, AttributeError, TypeError, ValueError):
+        return None
+
+
+def _type(decl: construct.Construct) -> str:
+    if isinstance(decl, construct.Renamed):
+        return _type(decl.subcon)
+    if isinstance(decl, construct.FormatField):
+        return {"<": "le ", ">": "be ", "=": "native "}.get(decl.fmtstr[0], "") + decl.fmtstr[1:]
+    if isinstance(decl, construct.Const):
+        return f"const {decl.value!r}"
+    if isinstance(decl, construct.Struct):
+        return "struct"
+    name = type(decl).__name__
+    inner = getattr(decl, "subcon", None)
+    return f"{name}({_type(inner)})" if inner is not None else name
+
+
+def _fields(decl: construct.Construct) -> list[dict[str, Any]] | None:
+    while not isinstance(decl, construct.Struct) and hasattr(decl, "subcon"):
+        decl = decl.subcon
+    if not isinstance(decl, construct.Struct):
+        return None
+    out, offset = [], 0
+    for sc in decl.subcons:
+        size = _size(sc)
+        entry: dict[str, Any] = {"name": sc.name, "offset": offset, "size": size, "type": _type(sc),
+                                 "doc": (sc.docs or "").strip()}
+        nested = _fields(sc)
+        if nested is not None:
+            entry["fields"] = nested
+        out.append(entry)
+        offset = None if offset is None or size is None else offset + size
+    return out
+
+
+def describe(decl: construct.Construct) -> dict[str, Any]:
+    return {"size": _size(decl), "doc": (getattr(decl, "docs", "") or "").strip(), "fields": _fields(decl)}
+
+
+def export_data() -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for fmt in registry.formats():
+        out[fmt.name] = {"format": fmt.name, "title": fmt.title, "variants": list(fmt.variants),
+                         "declarations": {k: describe(v) for k, v in fmt.declarations.items()}}
+    return out
+
+
+def render(data: dict) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def export(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in export_data().items():
+        path = directory / f"{name}.json"
+        path.write_text(render(data), encoding="utf-8")
+        written.append(path)
+    return written
