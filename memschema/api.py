@@ -48,6 +48,9 @@ def load(source: Source, format: str | None = None, strict: bool = False) -> Doc
     if not detection.is_memory_file:
         raise FormatError(f"not a binary memory file: looks like {detection.variant or 'nothing known'}"
                           f" ({detection.description})", "", 0, "not_memory_file")
+    if not registry.is_registered(detection.format):
+        raise FormatError(f"recognised as {detection.id} ({detection.description}), a layout memschema "
+                          "names but does not decode", "", 0, "not_decoded")
     if format and detection.variant is None:
         found = registry.get_format(detection.format).detect(data)
         if found is not None and found.format == detection.format:

@@ -126,6 +126,11 @@ def get_format(name: str) -> Format:
     return _formats[base]
 
 
+def is_registered(name: str) -> bool:
+    _load_plugins()
+    return name.split("/", 1)[0] in _formats
+
+
 def converters() -> list[Converter]:
     _load_plugins()
     return list(_converters)
