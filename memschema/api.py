@@ -31,10 +31,14 @@ def detect(source: Source) -> Detection:
 
 
 def _forced(format: str) -> Detection:
+    if not registry.is_registered(format):
+        known = ", ".join(f.name for f in registry.formats())
+        raise FormatError(f"unknown format {format!r}; known: {known}", "", None, "unknown_format")
     fmt = registry.get_format(format)
     variant = format.split("/", 1)[1] if "/" in format else None
     if variant is not None and fmt.variants and variant not in fmt.variants:
-        raise KeyError(f"{fmt.name} has no variant {variant!r}; known: {', '.join(fmt.variants)}")
+        raise FormatError(f"{fmt.name} has no variant {variant!r}; known: {', '.join(fmt.variants)}",
+                          "", None, "unknown_format")
     return Detection(fmt.name, variant, "selected explicitly")
 
 
@@ -44,23 +48,27 @@ def load(source: Source, format: str | None = None, strict: bool = False) -> Doc
     Raises `FormatError` when the bytes do not decode, and, with `strict=True`, also when
     validation finds an error under the strict policy."""
     data, name = read_source(source)
-    detection = _forced(format) if format else _detect_data(data)
+    doc = _load(data, name, _forced(format) if format else _detect_data(data))
+    if strict:
+        for finding in doc.check(strict=True):
+            if finding.is_error:
+                raise FormatError(finding.message, finding.path, finding.offset, finding.code)
+    return doc
+
+
+def _load(data, name: str, detection: Detection) -> Document:
     if not detection.is_memory_file:
         raise FormatError(f"not a binary memory file: looks like {detection.variant or 'nothing known'}"
                           f" ({detection.description})", "", 0, "not_memory_file")
     if not registry.is_registered(detection.format):
         raise FormatError(f"recognised as {detection.id} ({detection.description}), a layout memschema "
                           "names but does not decode", "", 0, "not_decoded")
-    if format and detection.variant is None:
-        found = registry.get_format(detection.format).detect(data)
+    fmt = registry.get_format(detection.format)
+    if detection.variant is None and fmt.variants:
+        found = fmt.detect(data)
         if found is not None and found.format == detection.format:
             detection = found
-    doc = registry.get_format(detection.format).load(data, detection, name=name)
-    if strict:
-        for finding in doc.check(strict=True):
-            if finding.is_error:
-                raise FormatError(finding.message, finding.path, finding.offset, finding.code)
-    return doc
+    return fmt.load(data, detection, name=name)
 
 
 def dump(doc: Document) -> bytes:
@@ -83,7 +91,7 @@ def validate(source: Source, strict: bool = False, format: str | None = None) ->
                                      f"not a binary memory file: {detection.description}", "", 0))
         return report
     try:
-        doc = load(data, format=format or detection.id)
+        doc = _load(data, name, detection)
     except FormatError as exc:
         report.findings.append(Finding.from_error(exc))
         return report

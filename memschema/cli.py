@@ -71,8 +71,7 @@ def cmd_dump(args) -> int:
     except KeyError as exc:
         _err(str(exc.args[0]))
         return EXIT_UNREADABLE
-    if args.json or True:  # JSON is the only dump form
-        _print_json(out)
+    _print_json(out)  # JSON is the only dump form; --json is accepted for clarity
     return EXIT_OK
 
 
@@ -125,6 +124,22 @@ def cmd_schemas(args) -> int:
     return EXIT_OK
 
 
+def cmd_demo(args) -> int:
+    """Write every format's sample files (made by memschema's own writers), then validate them."""
+    out = Path(args.directory)
+    out.mkdir(parents=True, exist_ok=True)
+    names = []
+    for fmt in registry.formats():
+        for name, data in fmt.samples().items():
+            atomic_write(out / name, data)
+            names.append(str(out / name))
+    print(f"wrote {len(names)} sample files to {out}/")
+    if not names:
+        return EXIT_UNREADABLE
+    status = cmd_detect(argparse.Namespace(files=names))
+    return max(status, cmd_validate(argparse.Namespace(files=names, strict=False, format=None, json=False)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="memschema", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"memschema {__import__('memschema').__version__}")
@@ -163,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schemas", help="list every registered declaration (for dump --as)")
     s.add_argument("--export", metavar="DIR", help="write one JSON description per format to DIR")
     s.set_defaults(func=cmd_schemas)
+
+    s = sub.add_parser("demo", help="write sample files of every format and validate them")
+    s.add_argument("directory", nargs="?", default="memschema-samples")
+    s.set_defaults(func=cmd_demo)
 
     for fmt in registry.formats():
         fmt.add_commands(sub)

@@ -51,8 +51,10 @@ def _trace(decl: Construct, data, start: int, end: int, kw: dict) -> tuple[str, 
                 size = len(stream.getbuffer()) if hasattr(stream, "getbuffer") else 0
                 bases[id(stream)] = bases.get(id(pstream), 0) + pstream.tell() - size
         label = ""
-        if isinstance(self, construct.Renamed) and self.name:
-            label = "." + self.name
+        if isinstance(self, construct.Renamed) and self.name and not (
+                isinstance(self.subcon, construct.Renamed) and self.subcon.name == self.name) and not (
+                parent is not None and isinstance(parent[0], construct.FocusedSeq)):  # PrefixedArray internals
+            label = "." + self.name  # `"name" / X * "doc"` nests two Renamed: label the inner one
         elif parent is not None and isinstance(parent[0], _REPEATERS):
             i = parent[3].get(id(self), 0)
             parent[3][id(self)] = i + 1

@@ -66,6 +66,11 @@ class Format:
     def add_commands(self, subparsers) -> None:
         """Add format-specific CLI subcommands (e.g. `lineage`)."""
 
+    def samples(self) -> dict[str, bytes]:
+        """Small sample files made by this format's own writer (file name -> bytes), for
+        `memschema demo` and the README quick start."""
+        return {}
+
 
 @dataclass(frozen=True)
 class Converter:

@@ -12,16 +12,20 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 INFLATE_LIMIT = 64 << 20  # never inflate more than this to look at a file
 
 
+class TooLarge(Exception):
+    """The stream inflates to more than the limit."""
+
+
 def inflate_bounded(data: bytes, limit: int = INFLATE_LIMIT) -> bytes | None:
-    """Inflate a zlib stream, or None if it is not one or would exceed `limit` bytes."""
+    """Inflate a whole zlib stream; None if it is not one; TooLarge past `limit` bytes."""
     d = zlib.decompressobj()
     try:
         out = d.decompress(bytes(data), limit)
     except zlib.error:
         return None
-    if d.unconsumed_tail or not d.eof:
-        return None
-    return out
+    if d.unconsumed_tail:
+        raise TooLarge(limit)
+    return out if d.eof else None
 
 
 def _is_json(text: bytes) -> bool:
@@ -37,7 +41,10 @@ def sniff(data) -> Detection:
     if len(data) == 0:
         return Detection(NOT_BINARY, "empty", "empty file")
     if head[:2] in ZLIB_HEADERS:
-        inflated = inflate_bounded(data)
+        try:
+            inflated = inflate_bounded(data)
+        except TooLarge:
+            return Detection(NOT_BINARY, "zlib", f"zlib-compressed data (over {INFLATE_LIMIT >> 20} MiB inflated)")
         if inflated is not None:
             if _is_json(inflated):
                 return Detection(NOT_BINARY, "zlib_json", "zlib-compressed JSON")

@@ -97,3 +97,25 @@ def assert_contains(expected, actual, name: str = "") -> None:
         shown = "\n  ".join(problems[:20])
         more = f"\n  ... {len(problems) - 20} more" if len(problems) > 20 else ""
         pytest.fail(f"{name}: dump does not contain the expected JSON:\n  {shown}{more}")
+
+
+def assert_same_bytes(rebuilt: bytes, original: bytes, name: str = "") -> None:
+    """Byte-identical, or a failure naming the first differing offset."""
+    if rebuilt == original:
+        return
+    first = next((i for i, (a, b) in enumerate(zip(rebuilt, original)) if a != b), min(len(rebuilt), len(original)))
+    pytest.fail(f"{name}: rebuilt {len(rebuilt)} bytes vs original {len(original)}; first difference at offset "
+                f"{first} (0x{first:x}): {rebuilt[first:first + 8].hex()} != {original[first:first + 8].hex()}")
+
+
+def corpus_where(sub: str, **match) -> list[str]:
+    """Corpus file names whose expected JSON has the given top-level values (for parametrize)."""
+    folder = CORPUS / sub
+    if not folder.is_dir():
+        return ["<corpus missing>"]
+    out = []
+    for name in corpus_files(sub):
+        expected = expected_for(folder / name)
+        if all(expected.get(k) == v for k, v in match.items()):
+            out.append(name)
+    return out
