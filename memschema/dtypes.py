@@ -7,7 +7,7 @@ offsets.  Tables are then `numpy.frombuffer` views over the file bytes (zero cop
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import construct
 import numpy as np
@@ -51,7 +51,7 @@ def _field_format(sc: construct.Construct):
     raise TypeError(f"no numpy view for {type(sc).__name__}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def struct_dtype(decl: construct.Construct) -> np.dtype:
     """Packed numpy dtype of a fixed-size construct `Struct` (field names and offsets kept)."""
     while not isinstance(decl, construct.Struct) and hasattr(decl, "subcon"):

@@ -22,13 +22,10 @@ class FormatError(ValueError):
         super().__init__(f"{' at '.join(where)}: {message}" if where else message)
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
-
-    def __str__(self) -> str:  # "error", not "Severity.ERROR"
-        return self.value
 
 
 @dataclass(frozen=True)
@@ -55,7 +52,7 @@ class Finding:
         return f"{self.severity.value:7} {self.code:40} {where}{off}: {self.message}"
 
     @classmethod
-    def from_error(cls, exc: FormatError, severity: Severity = Severity.ERROR) -> "Finding":
+    def from_error(cls, exc: FormatError, severity: Severity = Severity.ERROR) -> Finding:
         return cls(severity, exc.code, exc.message, exc.path, exc.offset)
 
 

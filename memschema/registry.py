@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import construct
 
@@ -55,7 +56,7 @@ class Format:
         """Return a Detection if the bytes are this format (or a not-binary look-alike it knows)."""
         return None
 
-    def load(self, data, detection: Detection, *, name: str = "") -> "Document":
+    def load(self, data, detection: Detection, *, name: str = "") -> Document:
         raise NotImplementedError(f"{self.name}: load")
 
     def dump_as(self, decl_name: str, value: Any, data) -> dict:

@@ -4,8 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from construct import (Array, Bytes, Const, Enum, FixedSized, Float32l, GreedyRange, Int8ul, Int16ul, Int32ul,
-                       Int64ul, Padding, PrefixedArray, Struct, this)
+from construct import (
+    Array,
+    Bytes,
+    Const,
+    Enum,
+    FixedSized,
+    Float32l,
+    GreedyRange,
+    Int8ul,
+    Int16ul,
+    Int32ul,
+    Int64ul,
+    Padding,
+    PrefixedArray,
+    Struct,
+    this,
+)
 
 from memschema import FormatError
 from memschema.dtypes import floats, struct_dtype, table

@@ -12,8 +12,7 @@ import pytest
 import memschema
 from memschema.formats.mem8.json_convert import convert_json_to_binary, rust_f64, serde_compact
 from memschema.formats.mem8.seed import BLOCK_SIZE, CONTENT_AREA, HEADER_SIZE, seed_block, seed_header
-from memschema.formats.mem8.seed_store import (SeedDocument, decode_importance, encode_importance,
-                                               wave_signature)
+from memschema.formats.mem8.seed_store import SeedDocument, decode_importance, encode_importance, wave_signature
 from memschema.formats.mem8.tokens import TokenMap
 
 

@@ -1,14 +1,27 @@
 """MEM8 `.m8` family (smart-tree): the seed format and the native block pairs share the `mem8`
-format id; the family's detection rule (MEM8.md Part 4) also names its sibling layouts."""
+format id; the family's detection rule (MEM8.md Part 4) also names its sibling layouts, which are
+registered as formats of their own (`t8r`, `m8mem`, `m8sections`, `m8tool`) so that `load`
+dispatches to them.  Their own `detect()` returns None: `Mem8.detect` (priority 10) decides."""
 
 from __future__ import annotations
 
 from ...errors import FormatError
 from ...registry import Detection, Format, register, register_converter
-from . import json_convert, native, seed
+from . import json_convert, m8mem, native, seed, t8r
 from .detect import detect_m8
-from .sections import m8sections_header, m8sections_section, m8tool_entry, m8tool_header
+from .m8mem_store import load_m8mem
+from .native_store import load_native
+from .sections import (
+    compressed_wave,
+    m8sections_header,
+    m8sections_section,
+    m8sections_trailer,
+    m8tool_entry,
+    m8tool_header,
+)
+from .sections_store import load_m8tool, load_sections
 from .seed_store import load_seed
+from .t8r_store import load_t8r
 
 
 class Mem8(Format):
@@ -22,6 +35,13 @@ class Mem8(Format):
         "seed_block": seed.seed_block,
         "seed_file": seed.seed_file,
         "block_header": native.block_header,
+        "mem8_lane": native.mem8_lane,
+        "raw8_lane": native.raw8_lane,
+        "mem8_block": native.mem8_block,
+        "raw8_block": native.raw8_block,
+        "native_pair": native.native_pair,
+        "st8_envelope": native.st8_envelope,
+        "t8r_frame_header": native.t8r_frame_header,
         "m8sections_header": m8sections_header,
         "m8sections_section": m8sections_section,
         "m8tool_header": m8tool_header,
@@ -31,14 +51,92 @@ class Mem8(Format):
     def detect(self, data) -> Detection | None:
         return detect_m8(data)
 
+    def samples(self) -> dict[str, bytes]:
+        from .codecs import bincode
+        from .native_store import NativeDocument, Wave
+        from .seed_store import SeedDocument
+        seed_doc = SeedDocument.new()
+        seed_doc.append_block(b"First memory", 0.8)
+        seed_doc.append_block("Zweite Erinnerung \u2713".encode(), 0.5)
+        seed_doc.append_block(b"Important memory", 1.0)
+        journal = NativeDocument.new()
+        journal.put("committed", bincode.encode_string("original"))
+        journal.put("large", bincode.encode_bytes(bytes(range(256)) * 40), wave=Wave(440.0, -0.25, 0.9))
+        journal.forget("committed")
+        return {"seed.m8": seed_doc.build(), "native_journal.m8": journal.build()}
+
     def load(self, data, detection: Detection, *, name: str = ""):
         if detection.variant in (None, "seed"):
             return load_seed(data, Detection("mem8", "seed", detection.description), name)
+        if detection.variant == "native":
+            return load_native(data, detection, name)
         raise FormatError(f"mem8/{detection.variant} is recognised but not decoded by this version",
                           "", 0, "unsupported_variant")
 
 
-register(Mem8)
+class T8R(Format):
+    name = "t8r"
+    title = "T8R record journal (.t8, smart-tree RecordStore)"
+    extensions = (".t8",)
+    priority = 11
+    declarations = {"file_header": t8r.t8r_file_header, "frame": t8r.t8r_frame}
+
+    def load(self, data, detection: Detection, *, name: str = ""):
+        return load_t8r(data, detection, name=name)
+
+    def samples(self) -> dict[str, bytes]:
+        from .codecs import bincode
+        from .t8r_store import T8RDocument
+        doc = T8RDocument.new()
+        doc.put("src/main.rs", bincode.encode_string("fn main() {}"))
+        doc.put("README.md", bincode.encode_string("# sample"))
+        doc.forget("README.md")
+        return {"sample_journal.t8": doc.build()}
+
+
+class M8Mem(Format):
+    name = "m8mem"
+    title = "M8MEM memories (~/.st/memories.m8, st --memory-anchor)"
+    extensions = (".m8",)
+    priority = 11
+    declarations = {"header": m8mem.m8mem_header, "memory": m8mem.m8mem_memory, "checksum": m8mem.m8mem_checksum}
+
+    def load(self, data, detection: Detection, *, name: str = ""):
+        return load_m8mem(data, detection, name=name)
+
+    def samples(self) -> dict[str, bytes]:
+        from .m8mem_store import M8MemDocument
+        doc = M8MemDocument.new(1700000000)
+        doc.add_memory("insight", ["wave", "memory"], "Waves interfere constructively", "human", 1700000000)
+        return {"sample_memories.m8": doc.build()}
+
+
+class M8Sections(Format):
+    name = "m8sections"
+    title = "sectioned .m8 (M8\\x02\\x09, legacy MEM8 magic)"
+    variants = ("current", "legacy_mem8")
+    extensions = (".m8",)
+    priority = 11
+    declarations = {"header": m8sections_header, "section": m8sections_section,
+                    "compressed_wave": compressed_wave, "trailer": m8sections_trailer}
+
+    def load(self, data, detection: Detection, *, name: str = ""):
+        return load_sections(data, detection, name=name)
+
+
+class M8Tool(Format):
+    name = "m8tool"
+    title = "layout read by smart-tree's m8 tool"
+    extensions = (".m8",)
+    priority = 11
+    declarations = {"header": m8tool_header, "entry": m8tool_entry}
+
+    def load(self, data, detection: Detection, *, name: str = ""):
+        return load_m8tool(data, detection, name=name)
+
+
+for _fmt in (Mem8, T8R, M8Mem, M8Sections, M8Tool):
+    register(_fmt)
 for _source in ("not_binary/zlib_json", "not_binary/json"):
     register_converter(_source, "mem8/seed", json_convert.converter,
                        "smart-tree context JSON (zlib or plain) -> seed .m8 (convert_json_to_binary)")

@@ -9,8 +9,13 @@ from ...errors import FormatError
 from ...parsing import locate, parse, parse_span
 from ...registry import NOT_BINARY, Detection
 from .native import MEM8_MAGIC, block_header
-from .sections import (SECTIONS_MAGIC_CURRENT, SECTIONS_MAGIC_LEGACY, m8sections_header,
-                       m8sections_section, m8tool_header)
+from .sections import (
+    SECTIONS_MAGIC_CURRENT,
+    SECTIONS_MAGIC_LEGACY,
+    m8sections_header,
+    m8sections_section,
+    m8tool_header,
+)
 from .seed import MAGIC as SEED_MAGIC
 
 T8R_FILE_MAGIC = b"T8R\x00\x01\x00\x00\x00"

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from ...errors import Finding, FormatError
 from ...sniff import INFLATE_LIMIT

@@ -2,15 +2,20 @@
 
 A file is a sequence of 8192-byte pairs with no file header: an even 4096-byte MEM8 block (the
 wave) then an odd 4096-byte RAW8 block (the bytes).  Pair k starts at 8192·k.  A 0-byte file is an
-empty store.
+empty store.  Both blocks start with the 20-byte `block_header`; each block is CRC-sealed on its
+own (`codecs.crc_seal`).  A payload longer than 4074 bytes continues in the following pairs.
+
+A record journal's payload (the concatenated chunks of one record) is the 4-byte ST8 magic, the
+16-byte T8R frame header and `compressed_len` bytes of zlib (MEM8.md 2.6).
 """
 
 from __future__ import annotations
 
-from construct import Int8ul, Int32ul, Int64ul, Struct
+from construct import Bytes, Const, Int8ul, Int16sl, Int16ul, Int32ul, Int64ul, Struct, this
 
 MEM8_MAGIC = 0x4D454D38   # bytes 38 4D 45 4D
 RAW8_MAGIC = 0x52415738   # bytes 38 57 41 52
+ST8_MAGIC = b"ST8\x01"
 
 block_header = Struct(
     "location" / Int64ul * "record location: SHA-256(key)[:8] as u64 LE; equal in both blocks of a pair",
@@ -21,3 +26,50 @@ block_header = Struct(
     "kind" / Int8ul * "1 = one active WaveAtom (MEM8), 3 = binary application payload (RAW8)",
     "state" / Int8ul * "2 = sealed (MEM8), 0 (RAW8)",
 )
+
+mem8_lane = Struct(
+    "freq_numerator" / Int16ul * "round(frequency * freq_denominator), half away from zero",
+    "freq_denominator" / Int16ul * "clamp(floor(65535 / max(frequency, 1)), 1, 1000); never 0",
+    "unknown_24" / Int16ul * "always 0; meaning unknown",
+    "unknown_26" / Int16ul * "0xFFFF on live records, 0 on tombstones; meaning unknown",
+    "arousal_q16" / Int16ul * "round(arousal * 65535) (Q0.16)",
+    "valence_q15" / Int16sl * "round(emotional_valence * 32767) (Q1.15)",
+    "unknown_32" / Bytes(11) * "zero; meaning unknown",
+    "flags" / Int8ul * "bit 0 FLAG_TOMBSTONED, bit 1 FLAG_HAS_CHAINED_RAW; other bits 0",
+    "reserved" / Bytes(4052) * "zero (the other WaveAtom slots)",
+)
+
+raw8_lane = Struct(
+    "payload_len" / Int16ul * "used bytes of payload: 1 .. 4074",
+    "payload" / Bytes(4074) * "first payload_len bytes used, rest zero",
+)
+
+# Whole blocks: the header's fields then the lane's, flat (field names as in MEM8.md 2.1-2.3).
+mem8_block = Struct(*block_header.subcons, *mem8_lane.subcons)
+raw8_block = Struct(*block_header.subcons, *raw8_lane.subcons)
+
+native_pair = Struct(
+    "mem8" / mem8_block * "even 4096-byte block: the wave (offset 8192*k)",
+    "raw8" / raw8_block * "odd 4096-byte block: one payload chunk (offset 8192*k + 4096)",
+)
+
+t8r_frame_header = Struct(
+    "compressed_len" / Int32ul * "length of the compressed bytes; 1 .. 64 MiB",
+    "raw_len" / Int32ul * "length of the bincode record before tokenising; 1 .. 64 MiB",
+    "payload_crc32" / Int32ul * "CRC-32 of the compressed bytes",
+    "header_crc32" / Int32ul * "CRC-32 of the 12 preceding header bytes",
+)
+
+st8_envelope = Struct(
+    "magic" / Const(ST8_MAGIC) * "53 54 38 01 ('ST8\\x01'): the application payload is a record",
+    "frame" / t8r_frame_header * "16-byte T8R frame header",
+    "compressed" / Bytes(this.frame.compressed_len) * "zlib stream (level 1) of the token-coded record",
+)
+
+BLOCK_SIZE = mem8_block.sizeof()      # 4096
+PAIR_SIZE = native_pair.sizeof()      # 8192
+CHUNK_SIZE = raw8_lane.payload.sizeof()  # 4074
+ENVELOPE_HEAD = st8_envelope.magic.sizeof() + t8r_frame_header.sizeof()   # 20
+
+FLAG_TOMBSTONED = 0x01
+FLAG_HAS_CHAINED_RAW = 0x02

@@ -1,9 +1,17 @@
 """Sectioned `.m8` layouts (MEM8.md Part 4): `m8sections` (current `M8\\x02\\x09` magic and the
-legacy `MEM8` magic of v4.0.0 .. v5.2.1) and the layout the `m8` tool reads (`m8tool`)."""
+legacy `MEM8` magic of v4.0.0 .. v5.2.1) and the layout the `m8` tool reads (`m8tool`).
+
+m8sections: 24-byte header, `section_count` sections (`section_type` u8, `size` u32, `data`), then a
+`crc32` u32 written as 0.  `file_size` is written as `16 + 8n + Σsize + 4` (an upstream bug); the real
+size is `24 + 5n + Σsize + 4`.  WaveMemory sections hold 32-byte CompressedWave records.
+
+m8tool: 16-byte header, `section_count` 16-byte entries, then the section bytes the entries point
+at; `crc32` covers the whole file with its own 4 bytes zeroed.  No writer exists upstream.
+"""
 
 from __future__ import annotations
 
-from construct import Bytes, Int8ul, Int16ul, Int32ul, Int64ul, Struct
+from construct import Bytes, Int8sl, Int8ul, Int16ul, Int32ul, Int64ul, Struct
 
 SECTIONS_MAGIC_CURRENT = b"M8\x02\x09"
 SECTIONS_MAGIC_LEGACY = b"MEM8"
@@ -22,6 +30,22 @@ m8sections_section = Struct(
     "data" / Bytes(lambda this: this.size) * "section body",
 )
 
+compressed_wave = Struct(
+    "id" / Int64ul * "wave id",
+    "amplitude" / Int8ul * "quantised amplitude",
+    "frequency" / Int16ul * "frequency",
+    "phase" / Int8ul * "quantised phase",
+    "valence" / Int8sl * "emotional valence",
+    "arousal" / Int8ul * "arousal",
+    "decay_tau" / Int16ul * "decay time constant",
+    "timestamp" / Int64ul * "Unix seconds",
+    "interference" / Int64ul * "interference pattern bits",
+)
+
+m8sections_trailer = Struct(
+    "crc32" / Int32ul * "always written as 0",
+)
+
 m8tool_header = Struct(
     "magic" / Bytes(4) * "'MEM8'",
     "version" / Int8ul * "format version",
@@ -38,3 +62,10 @@ m8tool_entry = Struct(
     "flags" / Int8ul * "section flags",
     "reserved" / Bytes(3) * "reserved",
 )
+
+SECTION_TYPES = {
+    "current": {0x09: "MarkqantText", 0x0A: "defined_0a", 0x0B: "WaveMemory", 0x0C: "defined_0c",
+                0x0D: "defined_0d"},
+    "legacy_mem8": {0x09: "MarkqantText", 0x0F: "WaveMemory"},
+}
+WAVE_SIZE = compressed_wave.sizeof()   # 32

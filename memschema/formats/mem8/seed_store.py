@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import time
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 from construct import Container, ListContainer
@@ -58,7 +58,7 @@ class SeedDocument(Document):
         self.fields = fields
 
     @classmethod
-    def new(cls, identity_freq: float = 440.0) -> "SeedDocument":
+    def new(cls, identity_freq: float = 440.0) -> SeedDocument:
         """What `M8BinaryFile::create` writes: a header with no blocks."""
         header = Container(magic=MAGIC, version=1, flags=0, block_count=0,
                            identity_freq=identity_freq, temporal_phase=0.0, crc32=0)
@@ -66,7 +66,7 @@ class SeedDocument(Document):
                                                                 trailing=b""))
 
     @classmethod
-    def parse(cls, data, detection: Detection, source: str = "") -> "SeedDocument":
+    def parse(cls, data, detection: Detection, source: str = "") -> SeedDocument:
         return cls(detection, data, source, parse(seed_file, data))
 
     # -- access ----------------------------------------------------------------------------

@@ -1,0 +1,57 @@
+"""One journal record in its T8R frame (MEM8.md 2.6): the 16-byte `t8r_frame_header` then
+`compressed_len` bytes of zlib(token codec(bincode Record{key, value})).  Shared by the ST8
+envelope of native journals and by bare T8R journals."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+
+from construct import Container
+
+from ...parsing import build
+from .codecs import CodecError, bincode, token_lzw, zlib_frame
+from .native import t8r_frame_header
+from .offsets import fixed_offset
+
+MAX_FRAME_LEN = 64 << 20
+FRAME_HEADER_SIZE = t8r_frame_header.sizeof()
+_CRC_COVERS = fixed_offset(t8r_frame_header, "header_crc32")   # the bytes before header_crc32
+
+
+def header_crc(header) -> int:
+    """CRC-32 of the header bytes that precede `header_crc32`."""
+    return zlib.crc32(build(t8r_frame_header, header, "frame")[:_CRC_COVERS])
+
+
+def encode_frame(key: str, value: bytes, compress: Callable[[bytes], bytes] = zlib_frame.deflate) -> bytes:
+    """Frame header + compressed bytes of `Record {key, value}` (value = bincode of the stored value)."""
+    raw = bincode.encode_record(key, value)
+    compressed = compress(token_lzw.encode(raw))
+    header = Container(compressed_len=len(compressed), raw_len=len(raw),
+                       payload_crc32=zlib.crc32(compressed), header_crc32=0)
+    header.header_crc32 = header_crc(header)
+    return build(t8r_frame_header, header, "frame") + compressed
+
+
+def header_problems(header) -> list[tuple[str, str, str]]:
+    """(code suffix, message, field) for a frame header whose extent cannot be trusted."""
+    out = []
+    if header_crc(header) != header.header_crc32:
+        out.append(("header_crc_mismatch", "frame header CRC does not match its first 12 bytes", "header_crc32"))
+    for name in ("compressed_len", "raw_len"):
+        if not 1 <= header[name] <= MAX_FRAME_LEN:
+            out.append(("frame_length", f"{name} {header[name]} is not in 1 .. {MAX_FRAME_LEN}", name))
+    return out
+
+
+def decode_compressed(header, compressed: bytes) -> tuple[str, bytes]:
+    """(key, value) of a frame whose header is sound; `CodecError` names the failing layer."""
+    if zlib.crc32(compressed) != header.payload_crc32:
+        raise CodecError("payload_crc_mismatch", "CRC-32 of the compressed bytes does not match payload_crc32")
+    tokens = zlib_frame.inflate(compressed, header.raw_len)
+    try:
+        raw = token_lzw.decode(tokens, header.raw_len)
+        return bincode.decode_record(raw)
+    except CodecError as exc:   # offsets inside inflated data are not file offsets
+        raise CodecError(exc.code, f"{exc.message} (at byte {exc.offset} of the inflated layer)") from None

@@ -1,0 +1,179 @@
+"""Hypothesis strategies for whole files of the MEM8 family (the project's property-testing
+convention: `valid_files(variant)` and `broken_files()` per format package).
+
+- `valid_files(variant)`: bytes of VALID whole files written by memschema's own writers:
+  `native` (ST8 record journals and raw payload pair files; also `native_journal` / `native_raw`
+  alone), `t8r`, `m8mem`, `seed`; `None` = any of them.
+- `broken_files()`: `(bytes, code)` pairs: a valid file damaged in one way, and the finding code
+  `memschema.validate` must report for it.
+
+Each layout has its own clearly separated strategy functions below.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from .codecs import bincode
+from .m8mem_store import M8MemDocument
+from .native import PAIR_SIZE, ST8_MAGIC
+from .native_store import NativeDocument, Wave, payload_pairs
+from .seed_store import SeedDocument
+from .t8r import FILE_HEADER_SIZE
+from .t8r_store import T8RDocument
+
+# -- shared pieces ----------------------------------------------------------------------------------
+
+_keys = st.text(max_size=12)
+_values = st.one_of(st.binary(max_size=64).map(bincode.encode_bytes),
+                    st.text(max_size=32).map(bincode.encode_string),
+                    st.binary(min_size=4000, max_size=9000).map(bincode.encode_bytes))   # multi-pair records
+_waves = st.one_of(st.none(), st.builds(Wave, st.floats(0, 65535), st.floats(-1, 1), st.floats(0, 1)))
+_ops = st.lists(st.tuples(st.sampled_from(("put", "put", "forget")), _keys, _values, _waves), min_size=1,
+                max_size=5)   # at least one record: a 0-byte store is detected as an empty file
+
+
+# -- native (MEM8.md Part 2) --------------------------------------------------------------------------
+
+@st.composite
+def native_journals(draw) -> bytes:
+    """An ST8 record journal built by put/forget (tombstones included)."""
+    doc = NativeDocument.new()
+    for op, key, value, wave in draw(_ops):
+        if op == "put":
+            doc.put(key, value, wave)
+        else:
+            doc.forget(key)
+    return doc.build()
+
+
+@st.composite
+def native_raw_pairs(draw) -> bytes:
+    """A raw payload pair file (like the golden vector): distinct locations, so no two payloads
+    chain into one, and a first payload that does not look like an ST8 record."""
+    locations = draw(st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=4, unique=True))
+    out = bytearray()
+    for i, loc in enumerate(locations):
+        payload = draw(st.binary(min_size=1, max_size=9000))
+        if i == 0 and payload.startswith(ST8_MAGIC):
+            payload = b"raw" + payload
+        out += payload_pairs(loc, payload, draw(_waves), draw(st.booleans()))
+    return bytes(out)
+
+
+# -- T8R (MEM8.md 2.8) ----------------------------------------------------------------------------------
+
+@st.composite
+def t8r_journals(draw) -> bytes:
+    doc = T8RDocument.new()
+    for op, key, value, _ in draw(_ops):
+        if op == "put":
+            doc.put(key, value)
+        else:
+            doc.forget(key)
+    return doc.build()
+
+
+# -- M8MEM (MEM8.md Part 3) -----------------------------------------------------------------------------
+
+_short_text = st.text(max_size=20).filter(lambda s: len(s.encode()) <= 255)
+
+
+@st.composite
+def m8mem_files(draw) -> bytes:
+    doc = M8MemDocument.new(draw(st.integers(0, 2**40)), draw(st.integers(0, 2**32 - 1)))
+    for _ in range(draw(st.integers(0, 4))):
+        doc.add_memory(draw(_short_text), draw(st.lists(_short_text, max_size=4)), draw(st.text(max_size=200)),
+                       draw(_short_text), draw(st.integers(0, 2**40)))
+    return doc.build()
+
+
+# -- seed (MEM8.md Part 1) ------------------------------------------------------------------------------
+
+@st.composite
+def seed_files(draw) -> bytes:
+    doc = SeedDocument.new()
+    t = draw(st.integers(0, 2**52))
+    for content in draw(st.lists(st.binary(max_size=5000), max_size=4)):
+        t += draw(st.integers(0, 10**6))
+        doc.append_block(content, draw(st.floats(0, 1)), timestamp=t)
+    return doc.build()
+
+
+_VALID = {
+    "native_journal": native_journals,
+    "native_raw": native_raw_pairs,
+    "t8r": t8r_journals,
+    "m8mem": m8mem_files,
+    "seed": seed_files,
+}
+
+
+def valid_files(variant: str | None = None) -> st.SearchStrategy[bytes]:
+    """Valid whole files of one variant (`native`, `native_journal`, `native_raw`, `t8r`, `m8mem`,
+    `seed`) or of any (None)."""
+    if variant == "native":
+        return st.one_of(native_journals(), native_raw_pairs())
+    if variant is None:
+        return st.one_of(*(f() for f in _VALID.values()))
+    return _VALID[variant]()
+
+
+# -- broken files ---------------------------------------------------------------------------------------
+
+def _flip(data: bytes, at: int, mask: int) -> bytes:
+    out = bytearray(data)
+    out[at] ^= mask
+    return bytes(out)
+
+
+@st.composite
+def _native_flipped(draw) -> tuple[bytes, str]:
+    """One byte changed in a block body (the 20-byte headers stay, so detection still sees a
+    native file): the block's CRC seal no longer matches."""
+    data = draw(st.one_of(native_journals(), native_raw_pairs()))
+    block = draw(st.integers(0, len(data) // (PAIR_SIZE // 2) - 1))
+    at = block * (PAIR_SIZE // 2) + draw(st.integers(20, PAIR_SIZE // 2 - 1))
+    return _flip(data, at, draw(st.integers(1, 255))), "mem8.native.crc_mismatch"
+
+
+@st.composite
+def _native_torn(draw) -> tuple[bytes, str]:
+    """The journal cut short inside its last record (a crash during append)."""
+    data = draw(native_journals())
+    last = NativeDocument(NativeDocument.new().detection, data).records[-1].offset
+    cut = draw(st.integers(max(20, last + 1), len(data) - 1))
+    return data[:cut], "mem8.native.torn_tail"
+
+
+@st.composite
+def _t8r_torn(draw) -> tuple[bytes, str]:
+    data = draw(t8r_journals().filter(lambda d: len(d) > FILE_HEADER_SIZE))
+    return data[:draw(st.integers(FILE_HEADER_SIZE + 1, len(data) - 1))], "t8r.torn_tail"
+
+
+@st.composite
+def _t8r_flipped_frame_header(draw) -> tuple[bytes, str]:
+    """A byte of the first frame header changed: its header CRC no longer matches."""
+    data = draw(t8r_journals().filter(lambda d: len(d) > FILE_HEADER_SIZE))
+    at = draw(st.integers(FILE_HEADER_SIZE, FILE_HEADER_SIZE + 15))
+    return _flip(data, at, draw(st.integers(1, 255))), "t8r.header_crc_mismatch"
+
+
+@st.composite
+def _m8mem_flipped(draw) -> tuple[bytes, str]:
+    """A byte of the last fixed-size field or of the checksum itself changed."""
+    data = draw(m8mem_files())
+    at = draw(st.integers(len(data) - 9, len(data) - 1))
+    return _flip(data, at, draw(st.integers(1, 255))), "m8mem.checksum_mismatch"
+
+
+@st.composite
+def _m8mem_no_checksum(draw) -> tuple[bytes, str]:
+    return draw(m8mem_files())[:-1], "m8mem.checksum_missing"
+
+
+def broken_files() -> st.SearchStrategy[tuple[bytes, str]]:
+    """(broken file, finding code validate must report)."""
+    return st.one_of(_native_flipped(), _native_torn(), _t8r_torn(), _t8r_flipped_frame_header(),
+                     _m8mem_flipped(), _m8mem_no_checksum())

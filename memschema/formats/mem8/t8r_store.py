@@ -1,0 +1,176 @@
+"""A loaded T8R journal (MEM8.md 2.8): frames decoded in order, tombstones (`None` values), live
+view, checks and the append writer."""
+
+from __future__ import annotations
+
+import os
+
+from construct import Container
+
+from ...document import Document
+from ...errors import Finding, FormatError, error, warning
+from ...parsing import build, parse
+from ...registry import Detection
+from .appending import AppendOnly
+from .codecs import CodecError, bincode
+from .native import t8r_frame_header
+from .offsets import fixed_offset
+from .record_frame import FRAME_HEADER_SIZE, decode_compressed, encode_frame, header_problems
+from .t8r import FILE_HEADER_SIZE, MAGIC, VERSION, t8r_file_header
+
+P = "t8r."
+
+
+class Frame:
+    """One record frame (superseded ones and tombstones included)."""
+
+    def __init__(self, offset: int, header: Container):
+        self.offset = offset
+        self.header = header
+        self.key: str | None = None
+        self.value: bytes | None = None
+        self.crc_ok = True
+        self.problem: Finding | None = None
+
+    @property
+    def tombstoned(self) -> bool:
+        return self.value == bincode.NONE
+
+    def to_json(self) -> dict:
+        out = {"offset": self.offset, "key": self.key, "value": None if self.value is None else self.value.hex(),
+               "tombstoned": self.tombstoned, "crc_ok": self.crc_ok,
+               "compressed_len": self.header.compressed_len, "raw_len": self.header.raw_len}
+        if self.problem:
+            out["error"] = self.problem.to_json()
+        return out
+
+
+class T8RDocument(AppendOnly, Document):
+    def __init__(self, detection: Detection, data=b"", source: str = ""):
+        super().__init__(detection, data, source)
+        self.pending = bytearray()
+        self._decode()
+
+    @classmethod
+    def new(cls) -> T8RDocument:
+        doc = cls(Detection("t8r", None, "new T8R journal"),
+                  build(t8r_file_header, Container(magic=MAGIC, version=VERSION), "header"))
+        doc.data, doc.pending = b"", bytearray(doc.data)   # the header is part of the first write
+        return doc
+
+    def _decode(self) -> None:
+        buf = bytes(self.data) + bytes(self.pending) if self.pending else self.data
+        if len(buf) < FILE_HEADER_SIZE:
+            raise FormatError(f"file is {len(buf)} bytes, the T8R header needs {FILE_HEADER_SIZE}", "header", 0,
+                              P + "truncated")
+        self.header = parse(t8r_file_header, buf, 0, "header")
+        self.fields = Container(header=self.header)
+        self.frames: list[Frame] = []
+        self.findings: list[Finding] = []
+        self.torn: tuple[int, int, str] | None = None
+        pos = FILE_HEADER_SIZE
+        while pos < len(buf):
+            if len(buf) - pos < FRAME_HEADER_SIZE:
+                self.torn = (pos, len(buf) - pos, "incomplete frame header")
+                break
+            path = f"frames[{len(self.frames)}]"
+            header = parse(t8r_frame_header, buf, pos, f"{path}.header")
+            frame = Frame(pos, header)
+            problems = header_problems(header)
+            if problems:   # the extent cannot be trusted: upstream's open fails here
+                for code, message, name in problems:
+                    self.findings.append(error(P + code, message, f"{path}.header.{name}",
+                                               pos + fixed_offset(t8r_frame_header, name)))
+                frame.crc_ok, frame.problem = False, self.findings[-1]
+                self.frames.append(frame)
+                self.findings.append(error(P + "undecoded", f"{len(buf) - pos} bytes from this frame on are not "
+                                           "decoded", path, pos))
+                break
+            end = pos + FRAME_HEADER_SIZE + header.compressed_len
+            if end > len(buf):
+                self.torn = (pos, len(buf) - pos, f"frame needs {end - pos} bytes")
+                break
+            try:
+                frame.key, frame.value = decode_compressed(header, bytes(buf[pos + FRAME_HEADER_SIZE:end]))
+            except CodecError as exc:
+                frame.crc_ok = exc.code != "payload_crc_mismatch"
+                frame.problem = error(P + exc.code, exc.message, f"{path}.compressed", pos + FRAME_HEADER_SIZE)
+                self.findings.append(frame.problem)
+            self.frames.append(frame)
+            pos = end
+
+    def live(self) -> dict[str, bytes]:
+        """Last write wins; a `None` value (tombstone) deletes the key."""
+        view: dict[str, bytes] = {}
+        for f in self.frames:
+            if f.key is None:
+                continue
+            if f.tombstoned:
+                view.pop(f.key, None)
+            else:
+                view[f.key] = f.value
+        return view
+
+    def _append(self, key: str, value: bytes) -> None:
+        if self.torn is not None:
+            offset, length, reason = self.torn
+            raise FormatError(f"{length} bytes of a torn tail ({reason}) follow the last complete frame; "
+                              "drop them explicitly (drop_torn_tail) before appending", "tail", offset, P + "torn_tail")
+        self.pending += encode_frame(key, value)
+        self._decode()
+
+    def put(self, key: str, value: bytes) -> None:
+        """Append `Record {key, value}` (`value`: bincode of the stored value)."""
+        self._append(key, value)
+
+    def forget(self, key: str) -> None:
+        self._append(key, bincode.NONE)
+
+    def drop_torn_tail(self) -> bytes:
+        if self.torn is None:
+            return b""
+        data = self.build()
+        self.data, self.pending = data[:self.torn[0]], bytearray()
+        self._decode()
+        return data[len(self.data):]
+
+    def to_json(self) -> dict:
+        return {"format": "t8r", "header": {"magic": bytes(self.header.magic).hex(), "version": self.header.version},
+                "records": [f.to_json() for f in self.frames],
+                "live": {k: v.hex() for k, v in self.live().items()},
+                "torn_tail": None if self.torn is None else dict(zip(("offset", "length", "reason"), self.torn))}
+
+    def summary(self) -> list[str]:
+        lines = [f"T8R journal: {len(self.frames)} frames, {len(self.live())} live keys"]
+        lines += [f"  @{f.offset} {f.key!r}{' (tombstone)' if f.tombstoned else ''}" for f in self.frames[:5]]
+        if self.torn:
+            lines.append(f"torn tail: {self.torn[1]} bytes at {self.torn[0]} ({self.torn[2]})")
+        return lines
+
+    def check(self, strict: bool = False) -> list[Finding]:
+        out: list[Finding] = []
+        if bytes(self.header.magic) != MAGIC or self.header.version != VERSION:
+            out.append(error(P + "bad_magic", f"file header {bytes(self.header.magic).hex()} version "
+                             f"{self.header.version}, expected T8R\\0 version 1", "header", 0))
+        out += self.findings
+        if self.torn is not None:
+            offset, length, reason = self.torn
+            out.append(warning(P + "torn_tail", f"torn tail: {length} bytes at offset {offset} ({reason}); "
+                               f"recoverable: {len(self.frames)} complete frames in the first {offset} bytes; "
+                               f"upstream open() truncates the file to {offset}", "tail", offset))
+        return out
+
+
+def load_t8r(data, detection: Detection, name: str = "") -> T8RDocument:
+    return T8RDocument(Detection("t8r", None, detection.description), data, name)
+
+
+def open_journal(path: str | os.PathLike) -> T8RDocument:
+    """The journal at `path` for appending; an absent or empty file is a new journal."""
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        doc = T8RDocument.new()
+    else:
+        with open(path, "rb") as fh:
+            doc = T8RDocument(Detection("t8r"), fh.read(), os.fspath(path))
+    doc.source = os.fspath(path)
+    return doc

@@ -1,0 +1,139 @@
+"""The native journal's codecs, each on its own: CRC seals, LZW tokens, bincode, zlib bounds,
+locations (examples from MEM8.md 2.4-2.6)."""
+
+from __future__ import annotations
+
+import zlib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from memschema.formats.mem8.codecs import CodecError, bincode, token_lzw, zlib_frame
+from memschema.formats.mem8.codecs.crc_seal import seal_crc
+from memschema.formats.mem8.codecs.location import location
+from memschema.formats.mem8.native_store import Wave
+
+# -- CRC seal ---------------------------------------------------------------------------------------
+
+@given(st.binary(min_size=16, max_size=200), st.integers(0, 12))
+def test_seal_ignores_its_own_bytes(data, at):
+    zeroed = data[:at] + bytes(4) + data[at + 4:]
+    assert seal_crc(data, at) == zlib.crc32(zeroed)
+
+
+# -- token codec ------------------------------------------------------------------------------------
+
+def test_lzw_example_from_the_spec():
+    assert token_lzw.encode(b"abababab").hex() == "616280028202" + "62"
+    assert token_lzw.decode(bytes.fromhex("61628002820262"), 8) == b"abababab"
+
+
+def test_lzw_empty():
+    assert token_lzw.encode(b"") == b""
+    assert token_lzw.decode(b"", 0) == b""
+
+
+@given(st.binary(max_size=3000) | st.text(alphabet="ab", max_size=3000).map(str.encode))
+def test_lzw_round_trip(data):
+    assert token_lzw.decode(token_lzw.encode(data), len(data)) == data
+
+
+def test_lzw_dictionary_full():
+    """Past 65536 entries no code is added; encoder and decoder stay in step."""
+    data = bytes(range(256)) * 600 + b"tail"
+    assert token_lzw.decode(token_lzw.encode(data), len(data)) == data
+
+
+@pytest.mark.parametrize(("tokens", "raw_len", "why"), [
+    ("61", 0, "exceed"),                 # output longer than raw_len
+    ("61", 2, "decode to 1"),            # output shorter
+    ("80", 1, "ends inside"),            # truncated varint
+    ("80808001", 1, "longer than 3"),    # a 4th varint byte
+    ("ffff7f", 1, "not below"),          # value >= 65536
+    ("8002", 2, "not in the dictionary"),  # code 256 with no previous code
+    ("61ff03", 3, "not in the dictionary"),
+])
+def test_lzw_errors(tokens, raw_len, why):
+    with pytest.raises(CodecError, match=why) as info:
+        token_lzw.decode(bytes.fromhex(tokens), raw_len)
+    assert info.value.code == "tokens"
+
+
+# -- bincode ------------------------------------------------------------------------------------------
+
+def test_bincode_examples_from_the_spec():
+    assert bincode.encode_string("original").hex() == "086f726967696e616c"
+    assert (bincode.encode_varint(2) + bincode.encode_varint(42) + bincode.encode_varint(7)).hex() == "022a07"
+    assert bincode.encode_bytes(bytes(20000))[:3].hex() == "fb204e"
+    assert bincode.NONE == b"\x00" and bincode.encode_some(b"\x05") == b"\x01\x05"
+
+
+@given(st.integers(0, 2**64 - 1))
+def test_varint_round_trip(n):
+    raw = bincode.encode_varint(n)
+    assert bincode.decode_varint(raw, 0) == (n, len(raw))
+
+
+@given(st.text(max_size=300), st.binary(max_size=300))
+def test_record_round_trip(key, value):
+    assert bincode.decode_record(bincode.encode_record(key, value)) == (key, value)
+
+
+@pytest.mark.parametrize(("raw", "code"), [
+    ("", "bincode"), ("05616263", "bincode"), ("fe", "bincode"), ("fb01", "bincode"),
+    ("01ff00", "bincode"),               # key not UTF-8
+    ("016100ff", "trailing_bytes"),
+    ("0161fdffffffffffffffff", "bincode"),   # value length beyond the record (and the 64 MiB limit)
+])
+def test_record_errors(raw, code):
+    with pytest.raises(CodecError) as info:
+        bincode.decode_record(bytes.fromhex(raw))
+    assert info.value.code == code
+
+
+# -- zlib frame ---------------------------------------------------------------------------------------
+
+def test_deflate_is_level_1():
+    assert zlib_frame.deflate(b"x")[:2] == b"\x78\x01"
+
+
+def test_inflation_is_bounded_by_three_raw_len():
+    bomb = zlib.compress(bytes(10_000_000), 9)
+    with pytest.raises(CodecError, match="3\\*raw_len") as info:
+        zlib_frame.inflate(bomb, 100)
+    assert info.value.code == "zlib"
+
+
+@pytest.mark.parametrize(("stream", "code"), [
+    (zlib.compress(b"abc")[:-3], "zlib"), (b"\x00\x01", "zlib"), (zlib.compress(b"abc") + b"!", "trailing_bytes"),
+])
+def test_inflate_errors(stream, code):
+    with pytest.raises(CodecError) as info:
+        zlib_frame.inflate(stream, 3)
+    assert info.value.code == code
+
+
+# -- location and wave --------------------------------------------------------------------------------
+
+def test_location_example_from_the_spec():
+    assert location("committed") == 15957142639088932556
+    assert location("committed").to_bytes(8, "little").hex() == "cc962289af2873dd"
+
+
+@pytest.mark.parametrize(("wave", "fields"), [
+    (Wave(0.73, -0.5, 0.8), (730, 1000, 52428, -16384)),
+    (Wave(), (1000, 1000, 32768, 0)),
+    (Wave(440, -0.25, 0.9), (65120, 148, 58982, -8192)),
+    (Wave(65535, 1, 1), (65535, 1, 65535, 32767)),
+    (Wave(0, -1, 0), (0, 1000, 0, -32767)),
+])
+def test_wave_quantisation(wave, fields):
+    q = wave.quantised()
+    assert (q["freq_numerator"], q["freq_denominator"], q["arousal_q16"], q["valence_q15"]) == fields
+
+
+@pytest.mark.parametrize("wave", [Wave(float("nan")), Wave(-1.0), Wave(70000.0), Wave(1, 1.5), Wave(1, 0, -0.1)])
+def test_wave_out_of_range_is_refused(wave):
+    with pytest.raises(ValueError):
+        wave.quantised()

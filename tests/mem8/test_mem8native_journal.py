@@ -1,0 +1,139 @@
+"""Writing native journals: put/forget, the live view, atomic creation, append-safe commits, torn
+tails reported and never cut silently; hypothesis round trips of whole journals."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import memschema
+from memschema.errors import FormatError
+from memschema.formats.mem8.codecs import bincode
+from memschema.formats.mem8.native import CHUNK_SIZE, FLAG_HAS_CHAINED_RAW, FLAG_TOMBSTONED, PAIR_SIZE
+from memschema.formats.mem8.native_store import NativeDocument, Wave, open_store, record_pairs, wave_fields
+from memschema.formats.mem8.strategies import native_journals, native_raw_pairs, valid_files
+from memschema.source import FileChanged
+
+
+def _s(text: str) -> bytes:
+    return bincode.encode_string(text)
+
+
+def test_put_forget_and_live_view():
+    doc = NativeDocument.new()
+    doc.put("a", _s("1"))
+    doc.put("b", _s("2"), Wave(2.5, 0.5, 0.25))
+    doc.put("a", _s("3"))
+    doc.forget("b")
+    assert doc.live() == {"a": _s("3")}
+    assert [r.tombstoned for r in doc.records] == [False, False, False, True]
+    tomb = doc.pairs[3]["mem8"]
+    assert int(tomb["flags"]) == FLAG_TOMBSTONED and int(tomb["unknown_26"]) == 0
+    assert doc.to_json()["pairs"][1]["mem8"]["wave"] == {"frequency": 2.5, "emotional_valence": 16384 / 32767,
+                                                         "arousal": 16384 / 65535}
+
+
+def test_long_record_chains_over_pairs():
+    value = bincode.encode_bytes(random.Random(5).randbytes(10000))   # incompressible: 3+ pairs
+    doc = NativeDocument.new()
+    doc.put("long", value)
+    r = doc.records[0]
+    assert r.pairs == len(doc.pairs) > 1 and r.value == value
+    assert all(int(p["mem8"]["flags"]) == FLAG_HAS_CHAINED_RAW for p in doc.pairs)
+    assert [int(p["raw8"]["payload_len"]) for p in doc.pairs][:-1] == [CHUNK_SIZE] * (r.pairs - 1)
+
+
+def test_commit_creates_atomically_then_appends(tmp_path):
+    path = tmp_path / "store.m8"
+    doc = open_store(path)
+    doc.put("k", _s("v1"))
+    doc.commit(path)
+    assert path.read_bytes() == doc.build() and len(path.read_bytes()) == PAIR_SIZE
+    again = open_store(path)
+    again.put("k", _s("v2"))
+    again.commit(path)
+    loaded = memschema.load(path)
+    assert loaded.live() == {"k": _s("v2")} and len(loaded.records) == 2
+    assert memschema.validate(path).ok
+
+
+def test_commit_refuses_a_file_that_changed(tmp_path):
+    path = tmp_path / "store.m8"
+    path.write_bytes(record_pairs("a", _s("x")))
+    doc = open_store(path)
+    with open(path, "ab") as fh:
+        fh.write(record_pairs("b", _s("y")))
+    doc.put("c", _s("z"))
+    with pytest.raises(FileChanged):
+        doc.commit(path)
+    assert len(path.read_bytes()) == 2 * PAIR_SIZE
+
+
+def test_torn_tail_is_reported_and_never_cut(tmp_path):
+    path = tmp_path / "store.m8"
+    full = record_pairs("a", _s("x")) + record_pairs("big", bincode.encode_bytes(bytes(9000)))
+    path.write_bytes(full[:-100])
+    report = memschema.validate(path)
+    torn = [f for f in report.findings if f.code == "mem8.native.torn_tail"]
+    assert report.ok and len(torn) == 1
+    assert torn[0].offset == PAIR_SIZE and "1 complete records" in torn[0].message
+    assert str(len(full) - 100 - PAIR_SIZE) in torn[0].message
+    doc = open_store(path)
+    assert doc.live() == {"a": _s("x")}
+    with pytest.raises(FormatError) as info:
+        doc.put("c", _s("z"))
+    assert info.value.code == "mem8.native.torn_tail" and info.value.offset == PAIR_SIZE
+    assert path.read_bytes() == full[:-100]        # untouched
+    cut = doc.drop_torn_tail()                       # explicit, in memory only
+    assert len(cut) == len(full) - 100 - PAIR_SIZE and path.read_bytes() == full[:-100]
+    doc.put("c", _s("z"))
+    doc.save(path)                                   # an explicit, atomic rewrite
+    assert memschema.load(path).live() == {"a": _s("x"), "c": _s("z")}
+    assert not memschema.validate(path).warnings
+
+
+def test_put_on_a_raw_pair_file_is_refused():
+    doc = NativeDocument.new()
+    doc.append_payload(42, b"not a record")
+    with pytest.raises(FormatError):
+        doc.put("k", _s("v"))
+
+
+@given(native_journals())
+def test_whole_journal_round_trip(data):
+    doc = memschema.load(data)
+    assert memschema.dump(doc) == data
+    rebuilt = NativeDocument.new()
+    for r, pair in ((r, doc.pairs[r.pair_index]["mem8"]) for r in doc.records):
+        wave = wave_fields(pair)
+        if r.tombstoned:
+            rebuilt.forget(r.key)
+        else:
+            rebuilt.put(r.key, r.value, wave)
+    assert rebuilt.build() == data
+
+
+@given(native_raw_pairs())
+def test_raw_pair_file_round_trip(data):
+    doc = memschema.load(data)
+    assert doc.application == "raw" and memschema.dump(doc) == data
+    rebuilt = NativeDocument.new()
+    for p in doc.payloads:
+        rebuilt.append_payload(p.location, p.data, wave_fields(doc.pairs[p.pair_index]["mem8"]),
+                               p.tombstoned)
+    assert rebuilt.build() == data
+
+
+@given(valid_files("native"), st.data())
+def test_appending_keeps_every_earlier_record(data, more):
+    doc = memschema.load(data)
+    if doc.application != "st8":
+        return
+    before = [(r.key, r.value) for r in doc.records]
+    key = more.draw(st.text(max_size=8))
+    doc.put(key, _s("new"))
+    assert [(r.key, r.value) for r in doc.records] == before + [(key, _s("new"))]
+    assert doc.build()[:len(data)] == data
