@@ -1,0 +1,64 @@
+"""AgenticMemory `.amem` brains: the documented `spec-v1` layout and the `agentic-memory` layout the
+crate really writes (AMEM.md).  Both share the magic `AMEM`; detection uses header consistency."""
+
+from __future__ import annotations
+
+from ...errors import FormatError
+from ...registry import Detection, Format, register, register_converter
+from . import agentic, spec_v1
+from .agentic_store import load_agentic
+from .convert import agentic_to_spec, spec_to_agentic
+from .detect import AGENTIC, SPEC_V1, detect_amem
+
+
+class Amem(Format):
+    name = "amem"
+    title = "AgenticMemory (.amem)"
+    variants = (SPEC_V1, AGENTIC)
+    extensions = (".amem",)
+    priority = 30
+    declarations = {
+        "header": agentic.header,
+        "node_record": agentic.node_record,
+        "edge_record": agentic.edge_record,
+        "content_blob": agentic.content_blob,
+        "feature_vectors": agentic.feature_vectors,
+        "index_entry": agentic.index_entry,
+        "index_block": agentic.index_block,
+        "type_index": agentic.type_index,
+        "temporal_index": agentic.temporal_index,
+        "session_index": agentic.session_index,
+        "cluster_map": agentic.cluster_map,
+        "term_index": agentic.term_index,
+        "doc_lengths": agentic.doc_lengths,
+        "spec_header": spec_v1.header,
+        "spec_node_record": spec_v1.node_record,
+        "spec_edge_record": spec_v1.edge_record,
+        "spec_content_block": spec_v1.content_block,
+        "spec_feature_vectors": spec_v1.feature_vectors,
+        "spec_index_kind": spec_v1.index_kind,
+        "spec_type_index": spec_v1.type_index,
+        "spec_session_index": spec_v1.session_index,
+        "spec_time_index": spec_v1.time_index,
+        "spec_cluster_map": spec_v1.cluster_map,
+    }
+
+    def detect(self, data) -> Detection | None:
+        return detect_amem(data)
+
+    def load(self, data, detection: Detection, *, name: str = ""):
+        if detection.variant == AGENTIC:
+            return load_agentic(data, detection, name)
+        if detection.variant == SPEC_V1:
+            from .spec_store import load_spec
+            return load_spec(data, detection, name)
+        raise FormatError(f"AMEM file with a header consistent with neither layout ({detection.description}); "
+                          "choose one with format='amem/spec-v1' or 'amem/agentic-memory'", "header", 0,
+                          "amem.inconsistent_header")
+
+
+register(Amem)
+register_converter("amem/spec-v1", "amem/agentic-memory", spec_to_agentic,
+                   "documented spec-v1 .amem -> the layout the agentic-memory crate reads")
+register_converter("amem/agentic-memory", "amem/spec-v1", agentic_to_spec,
+                   "agentic-memory .amem -> documented spec-v1 layout")

@@ -1,0 +1,96 @@
+"""Bad bytes give findings or FormatError, never another exception, hang or huge allocation."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from corpus_support import corpus_files, require_corpus
+from hypothesis import given
+from hypothesis import strategies as st
+
+import memschema
+from memschema.errors import FormatError
+from memschema.formats.amem import strategies as amem_st
+from memschema.formats.amem.model import Model, Node
+from memschema.formats.amem.writer import write_agentic
+
+
+def exercise(data: bytes, fmt: str | None = None) -> set[str]:
+    """Load, dump, JSON and validate; only FormatError may escape load."""
+    report = memschema.validate(data, format=fmt)
+    try:
+        doc = memschema.load(data, format=fmt)
+    except FormatError as exc:
+        assert exc.code in report.codes() or not report.ok, (exc, report)
+        return report.codes()
+    doc.to_json()
+    doc.summary()
+    memschema.dump(doc)
+    return report.codes()
+
+
+@pytest.mark.parametrize("name", corpus_files("amem"))
+def test_amem_truncations_and_byte_flips(name):
+    raw = (require_corpus("amem") / name).read_bytes()
+    # every header byte, then ~60 positions spread over the rest of the file
+    positions = sorted(set(range(min(64, len(raw)))) | set(range(64, len(raw), max(1, len(raw) // 60))))
+    for cut in positions[::4] + [len(raw) - 1]:
+        for fmt in (None, "amem/agentic-memory", "amem/spec-v1"):
+            exercise(raw[:cut], fmt)
+    for pos in positions:
+        flip = (0x01, 0x80, 0xFF)[pos % 3]
+        data = raw[:pos] + bytes([raw[pos] ^ flip]) + raw[pos + 1:]
+        exercise(data, None if pos % 2 else "amem/agentic-memory")
+
+
+@given(amem_st.broken_files())
+def test_amem_broken_files_report_their_code(case):
+    data, code = case
+    codes = exercise(data)
+    assert code in codes, (code, codes)
+
+
+@given(amem_st.valid_files(), st.data())
+def test_amem_random_mutations_never_crash(data, draw):
+    pos = draw.draw(st.integers(0, max(len(data) - 1, 0)))
+    value = draw.draw(st.binary(min_size=1, max_size=8))
+    exercise(data[:pos] + value + data[pos + len(value):])
+    exercise(data[:pos], "amem/agentic-memory")
+    exercise(data[:pos], "amem/spec-v1")
+
+
+def test_amem_huge_declared_sizes_are_findings_not_memory_errors():
+    data, _ = write_agentic(Model(dimension=1, nodes=[Node("hello hello hello", id=0)]))
+    doc = memschema.load(data)
+    start, _ = doc.blob_span(0)
+    bad = data[:start] + struct.pack("<I", 0xFFFFFFFF) + data[start + 4:]
+    report = memschema.validate(bad)
+    assert "amem.bad_lz4_size" in report.codes()
+    finding = next(f for f in report.findings if f.code == "amem.bad_lz4_size")
+    assert finding.offset == start and finding.path == "content[0]"
+    huge = data[:16] + struct.pack("<Q", 10**18) + data[24:]
+    with pytest.raises(FormatError):
+        memschema.load(huge)
+    with pytest.raises(FormatError) as info:
+        memschema.load(huge, format="amem/agentic-memory")
+    assert info.value.code == "amem.truncated" and info.value.path == "nodes"
+
+
+def test_amem_unknown_tag_and_trailing_bytes_survive_dump():
+    data, _ = write_agentic(Model(dimension=0, nodes=[Node("x y zz", id=3)]))
+    extra = data + bytes([0x42]) + struct.pack("<Q", 3) + b"abc" + b"\x01\x02"
+    doc = memschema.load(extra)
+    assert memschema.dump(doc) == extra
+    codes = memschema.validate(extra).codes()
+    assert {"amem.unknown_index_tag", "amem.trailing_bytes"} <= codes
+    assert doc.to_json()["indexes"]["tags"][-1] == 0x42
+
+
+def test_amem_inconsistent_header_names_both_layouts():
+    data, _ = write_agentic(Model(dimension=4, nodes=[Node("a", id=0)]))
+    broken = data[:40] + struct.pack("<Q", 9999) + data[48:]
+    det = memschema.detect(broken)
+    assert det.id == "amem" and "spec-v1" in det.description and "agentic-memory" in det.description
+    report = memschema.validate(broken)
+    assert "amem.inconsistent_header" in report.codes()

@@ -1,0 +1,88 @@
+"""Units: tokenizer rules, detection rules, LZ4 limits, per-record access by declared names."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import memschema
+from memschema.dtypes import struct_dtype
+from memschema.errors import FormatError
+from memschema.formats.amem import agentic, spec_v1
+from memschema.formats.amem.compression import compress_block, decompress_block, decompress_frame
+from memschema.formats.amem.model import Model, Node
+from memschema.formats.amem.tokenizer import STOP_WORDS, tokenize
+from memschema.formats.amem.writer import write_agentic, write_spec
+
+
+def test_amem_tokenizer_rules():
+    assert len(STOP_WORDS) == 68
+    assert tokenize("The Quick, brown-fox; x 7 é 日 42") == ["quick", "brown", "fox", "é", "日", "42"]
+    assert tokenize("ΣΊΣΥΦΟΣ") == ["σίσυφος"]      # final sigma, as Rust's to_lowercase
+    assert tokenize("this is about it") == []
+    assert tokenize("emoji 🚀 content") == ["emoji", "content"]
+
+
+def test_amem_tokenizer_keeps_other_alphabetic_marks():
+    pytest.importorskip("regex")
+    assert tokenize("हिंदी") == ["हिंदी"]           # vowel signs and anusvara are Other_Alphabetic
+    assert tokenize("हिन्दी") == ["हिन", "दी"]      # the virama is not alphabetic: Rust splits there
+    assert tokenize("ⒶⒷ x") == ["ⓐⓑ"]              # circled letters (So, Other_Alphabetic)
+
+
+def test_amem_dtypes_come_from_declarations():
+    assert struct_dtype(agentic.node_record).itemsize == 72
+    assert struct_dtype(agentic.edge_record).itemsize == 32
+    assert struct_dtype(spec_v1.node_record).itemsize == 64
+    assert struct_dtype(spec_v1.edge_record).itemsize == 13
+    assert struct_dtype(agentic.node_record).fields["content_offset"][1] == 44
+
+
+def test_amem_tables_are_zero_copy_views_with_declared_names(tmp_path):
+    data, _ = write_agentic(Model(dimension=2, nodes=[Node("abc", id=7, session_id=3)]))
+    path = tmp_path / "b.amem"
+    path.write_bytes(data)
+    doc = memschema.load(path)
+    assert not doc.nodes.flags.owndata and not doc.vectors.flags.writeable
+    assert doc.nodes[0]["id"] == 7 and doc.nodes.dtype.names[:2] == ("id", "event_type")
+    rec = doc.record(0)
+    assert rec.id == 7 and rec.event_type == "fact" and rec.session_id == 3
+
+
+def test_amem_lz4_limits():
+    blob = compress_block(b"abc" * 100)
+    size = int.from_bytes(blob[:4], "little")
+    assert decompress_block(blob[4:], size, "c", 0) == b"abc" * 100
+    with pytest.raises(FormatError) as info:
+        decompress_block(blob[4:], 10**12, "c", 0)
+    assert info.value.code == "amem.bad_lz4_size"
+    with pytest.raises(FormatError) as info:
+        decompress_block(b"\xff\xff\xff", 50, "c", 0)
+    assert info.value.code == "amem.bad_lz4"
+    assert compress_block(b"") == bytes(5) and decompress_block(b"\0", 0, "c", 0) == b""
+    import lz4.frame
+    frame = lz4.frame.compress(b"x" * 1000)
+    with pytest.raises(FormatError):
+        decompress_frame(frame, 10, "c", 0)        # more output than declared: refused, capped
+
+
+@pytest.mark.parametrize("layout", ["spec-v1", "agentic-memory"])
+def test_amem_forced_layout(layout):
+    model = Model(dimension=2, nodes=[Node("a", id=0)])
+    data = (write_agentic(model) if layout == "agentic-memory" else write_spec(model))[0]
+    other = "spec-v1" if layout == "agentic-memory" else "agentic-memory"
+    assert memschema.load(data, format=f"amem/{layout}").variant == layout
+    report = memschema.validate(data, format=f"amem/{other}")
+    assert not report.ok                                 # the other reading is flagged, never a crash
+
+
+def test_amem_empty_brain_is_120_bytes():
+    data, _ = write_agentic(Model(dimension=128))
+    assert len(data) == 120
+    assert memschema.load(data).to_json()["indexes"]["tags"] == [1, 2, 3, 4]
+
+
+def test_amem_vectors_are_float32_views():
+    model = Model(dimension=3, nodes=[Node("a", id=0, vector=np.array([1, 2, 3], "<f4"))])
+    doc = memschema.load(write_agentic(model)[0])
+    assert doc.vectors.dtype == np.dtype("<f4") and doc.vectors.shape == (1, 3)
