@@ -122,3 +122,13 @@ def test_a_new_format_plugs_in_without_touching_the_engine(toy_format, tmp_path,
     with pytest.raises(memschema.FormatError) as exc:
         memschema.load(raw[:9])
     assert (exc.value.path, exc.value.offset) == ("values[1]", 8)
+
+
+def test_demo_writes_samples_of_every_format_and_they_validate(tmp_path, capsys):
+    assert cli.main(["demo", str(tmp_path)]) == 0
+    written = sorted(tmp_path.iterdir())
+    formats = {memschema.detect(p).format for p in written}
+    assert {"mem8", "amem"} <= formats
+    for path in written:
+        assert memschema.validate(path, strict=True).ok, path
+        assert memschema.dump(memschema.load(path)) == path.read_bytes(), path

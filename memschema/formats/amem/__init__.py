@@ -46,6 +46,19 @@ class Amem(Format):
     def detect(self, data) -> Detection | None:
         return detect_amem(data)
 
+    def samples(self) -> dict[str, bytes]:
+        from .model import Edge, Model, Node
+        from .writer import write_agentic, write_spec
+        t0 = 1_767_225_600_000_000
+        model = Model(dimension=4, nodes=[
+            Node("User prefers Rust for systems work", 0, 1, 0.95, t0, vector=[1, 0, 0, 0]),
+            Node("Use LZ4 for content compression", 1, 1, 0.9, t0 + 10**6, vector=[0.6, 0.8, 0, 0]),
+            Node("Benchmarks showed mmap beats read()", 5, 2, 0.8, t0 + 2 * 10**6,
+                 metadata={"source": "bench"}),
+        ], edges=[Edge(0, 1, 0, 1.0, t0 + 3 * 10**6), Edge(1, 2, 1, 0.5, t0 + 4 * 10**6)])
+        plain = Model(model.dimension, [Node(**{**n.__dict__, "metadata": None}) for n in model.nodes], model.edges)
+        return {"brain_agentic.amem": write_agentic(plain)[0], "brain_spec_v1.amem": write_spec(model)[0]}
+
     def load(self, data, detection: Detection, *, name: str = ""):
         if detection.variant == AGENTIC:
             return load_agentic(data, detection, name)
