@@ -2,8 +2,8 @@
 
 Bytes become lowercase hex, known enum members their name (unknown ones their integer), integers
 stay exact (Python's json keeps big ints), floats are JSON numbers (non-finite floats, which JSON
-cannot hold, become the strings "NaN", "Infinity", "-Infinity"), private keys (`_io`, `_flagsenum`)
-are dropped.
+cannot hold, become the strings "NaN", "Infinity", "-Infinity"), construct's own keys (`_io`,
+`_flagsenum`, ...) are dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +14,10 @@ from typing import Any
 
 import construct
 import numpy as np
+
+# Keys construct adds to parsed Containers; a format's own field may still start with "_" (RVF `_pad`).
+CONSTRUCT_INTERNAL = frozenset({"_io", "_flagsenum", "_params", "_root", "_parsing", "_building", "_sizing",
+                                "_subcons", "_index", "_"})
 
 
 def _float(x: float) -> Any:
@@ -52,8 +56,7 @@ def to_jsonable(obj: Any) -> Any:
             return obj.tobytes().hex()
         return [to_jsonable(x) for x in obj.tolist()] if obj.dtype.kind == "f" else obj.tolist()
     if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()
-                if not (isinstance(k, str) and k.startswith("_"))}
+        return {str(k): to_jsonable(v) for k, v in obj.items() if k not in CONSTRUCT_INTERNAL}
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v) for v in obj]
     if hasattr(obj, "to_json"):

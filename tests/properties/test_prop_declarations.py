@@ -64,7 +64,7 @@ def test_every_format_registers_declarations():
     assert formats <= with_decls, f"formats without declarations: {sorted(formats - with_decls)}"
 
 
-@pytest.mark.parametrize("name", _params())
+@pytest.mark.parametrize("name", list(_params()))
 def test_declaration_value_round_trip(name):
     decl = DECLARATIONS[name]
     # a TypeError here names a construct class from_construct cannot derive
@@ -79,7 +79,7 @@ def test_declaration_value_round_trip(name):
     check()
 
 
-@pytest.mark.parametrize("name", _params())
+@pytest.mark.parametrize("name", list(_params()))
 def test_declaration_bytes_survive(name):
     """Perturb a few bytes of a valid build; whenever the result still parses, it rebuilds to the
     same bytes."""

@@ -24,7 +24,7 @@ def _params():
         yield pytest.param(path, marks=marks, id=str(path.relative_to(REGRESSIONS)))
 
 
-@pytest.mark.parametrize("path", _params())
+@pytest.mark.parametrize("path", list(_params()))
 def test_regression_input(path):
     data = path.read_bytes()
     out = exercise_bounded(data)

@@ -1,0 +1,64 @@
+"""The hash functions RVF uses (RVF.md 3.2, 3.9, 4.1, 4.2, 4.5).
+
+Dependencies: `crc32c` (Castagnoli CRC with a C/SSE4.2 core, no further deps) for the Level0Root
+checksum, `xxhash` (the reference xxHash bindings) for XXH3-128; CRC-32 comes from zlib and
+SHAKE-256 from hashlib.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+
+import crc32c as _crc32c
+import numpy as np
+import xxhash
+
+ZERO16 = bytes(16)
+ZERO32 = bytes(32)
+
+
+def _rotl32(x: int, n: int) -> int:
+    return ((x << n) | (x >> (32 - n))) & 0xFFFFFFFF
+
+
+def crc32_rotated(payload) -> bytes:
+    """Runtime `content_hash`: CRC-32/ISO-HDLC `c` expanded to le32(c, rotl 8, rotl 16, rotl 24)."""
+    c = zlib.crc32(payload) & 0xFFFFFFFF
+    return b"".join(_rotl32(c, n).to_bytes(4, "little") if n else c.to_bytes(4, "little")
+                    for n in (0, 8, 16, 24))
+
+
+def xxh3_128_le(payload) -> bytes:
+    """Spec `content_hash` for checksum_algo 0/1/3: XXH3-128 as a little-endian u128."""
+    return xxhash.xxh3_128_intdigest(payload).to_bytes(16, "little")
+
+
+def shake256(payload, size: int = 32) -> bytes:
+    return hashlib.shake_256(bytes(payload)).digest(size)
+
+
+def shake256_128(payload) -> bytes:
+    """Spec `content_hash` for checksum_algo 2: the first 16 bytes of SHAKE-256."""
+    return shake256(payload, 16)
+
+
+def crc32c(data) -> int:
+    """CRC32C (Castagnoli), the Level0Root `root_checksum`."""
+    return _crc32c.crc32c(bytes(data))
+
+
+_ROTL3 = np.array([((b << 3) | (b >> 5)) & 0xFF for b in range(256)], dtype=np.uint8).tolist()
+
+
+def fold32(data) -> bytes:
+    """The runtime's `simple_shake256_256` (an additive byte fold, not SHAKE-256; RVF.md 3.9)."""
+    s = [0] * 32
+    rot = _ROTL3
+    for i, b in enumerate(bytes(data)):
+        k = i & 31
+        v = (s[k] + b) & 0xFF
+        s[k] = v
+        t = (i + 13) & 31
+        s[t] = (s[t] + rot[v]) & 0xFF
+    return bytes(s)
