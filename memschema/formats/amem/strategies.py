@@ -5,11 +5,10 @@ valid file and breaks it in one known way, paired with the finding code `validat
 
 from __future__ import annotations
 
-import struct
-
 import numpy as np
 from hypothesis import strategies as st
 
+from . import agentic, spec_v1
 from .agentic_store import AgenticDocument
 from .detect import AGENTIC, SPEC_V1
 from .model import US_PER_S, Cluster, Edge, Model, Node
@@ -88,6 +87,13 @@ def _put(data: bytes, offset: int, value: bytes) -> bytes:
     return data[:offset] + value + data[offset + len(value):]
 
 
+def _rebuilt(decl, data: bytes, offset: int = 0, **changes) -> bytes:
+    """`data` with the `decl` structure at `offset` parsed, changed and built back by its declaration."""
+    value = decl.parse(data[offset:offset + decl.sizeof()])
+    value.update(changes)
+    return _put(data, offset, decl.build(value))
+
+
 @st.composite
 def _broken_agentic(draw) -> tuple[bytes, str]:
     model = draw(models(AGENTIC).filter(lambda m: m.nodes))
@@ -106,22 +112,22 @@ def _broken_agentic(draw) -> tuple[bytes, str]:
         return _put(data, doc.edge_offset(j, "edge_type"), bytes([draw(st.integers(7, 255))])), \
             "amem.unknown_edge_type"
     if kind == "version":
-        return _put(data, 4, struct.pack("<I", draw(st.integers(2, 2**32 - 1)))), "amem.unsupported_version"
+        return _rebuilt(agentic.header, data, version=draw(st.integers(2, 2**32 - 1))), "amem.unsupported_version"
     if kind == "lz4_size":
         start, length = doc.blob_span(i)
         size = draw(st.integers(max(256 * length, 1 << 20), 2**32 - 1))
-        return _put(data, start, struct.pack("<I", size)), "amem.bad_lz4_size"
+        return _put(data, start, agentic.content_blob.uncompressed_size.build(size)), "amem.bad_lz4_size"
     if kind == "unknown_tag":
         body = draw(st.binary(max_size=20))
-        return data + bytes([draw(st.integers(7, 255))]) + struct.pack("<Q", len(body)) + body, \
-            "amem.unknown_index_tag"
+        return data + agentic.index_entry.build({"tag": draw(st.integers(7, 255)), "length": len(body),
+                                                 "body": body}), "amem.unknown_index_tag"
     if kind == "padding":
         return _put(data, doc.node_offset(i, "padding_tail"), b"\x01"), "amem.nonzero_padding"
     if kind == "cut_index":
         tag, at, length, _ = doc.index_entries[-1]
         cut = draw(st.integers(at + 1, at + 9 + length - 1))
         return data[:cut], "amem.index_truncated" if cut - at >= 9 else "amem.trailing_bytes"
-    return _put(data, 16, struct.pack("<Q", draw(st.integers(doc.node_count + 1, 2**64 - 1)))), \
+    return _rebuilt(agentic.header, data, node_count=draw(st.integers(doc.node_count + 1, 2**64 - 1))), \
         "amem.inconsistent_header"
 
 
@@ -138,19 +144,21 @@ def _broken_spec(draw) -> tuple[bytes, str]:
     if kind == "reserved":
         return _put(data, doc.node_offset(i, "reserved") + draw(st.integers(0, 11)), b"\x01"), "amem.nonzero_padding"
     if kind == "unknown_index":
-        return data + struct.pack("<I", draw(st.integers(5, 2**32 - 1))) + draw(st.binary(max_size=8)), \
-            "amem.unknown_index_type"
+        return data + spec_v1.index_kind.build({"index_type": draw(st.integers(5, 2**32 - 1))}) \
+            + draw(st.binary(max_size=8)), "amem.unknown_index_type"
     if kind == "uncompressed":
         h = doc.header
-        return _put(data, 52, struct.pack("<I", draw(st.integers(256 * h.content_length + 64, 2**32 - 1)))), \
+        return _rebuilt(spec_v1.header, data,
+                        content_uncompressed=draw(st.integers(256 * h.content_length + 64, 2**32 - 1))), \
             "amem.bad_lz4_size"
     if kind == "version":
-        return _put(data, 4, struct.pack("<H", draw(st.integers(2, 65535)))), "amem.unsupported_version"
+        return _rebuilt(spec_v1.header, data, version=draw(st.integers(2, 65535))), "amem.unsupported_version"
     if kind == "vector_offset":
-        return _put(data, doc.node_offset(i, "vector_offset"), struct.pack("<Q", 2**40 + 3)), "amem.bad_vector_offset"
+        return _put(data, doc.node_offset(i, "vector_offset"), spec_v1.node_record.vector_offset.build(2**40 + 3)), \
+            "amem.bad_vector_offset"
     j = draw(st.integers(0, len(doc.edges) - 1))
-    return _put(data, doc.edge_offset(j, "target"), struct.pack("<I", doc.node_count + draw(st.integers(0, 99)))), \
-        "amem.dangling_edge"
+    target = spec_v1.edge_record.target.build(doc.node_count + draw(st.integers(0, 99)))
+    return _put(data, doc.edge_offset(j, "target"), target), "amem.dangling_edge"
 
 
 def broken_files() -> st.SearchStrategy[tuple[bytes, str]]:

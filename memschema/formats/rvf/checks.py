@@ -46,12 +46,13 @@ def _tail(doc: RvfDocument) -> list[Finding]:
                       f"found 0x{t.header.magic:08x}; {t.length} bytes not decoded", f"{path}.magic", t.offset)]
     if t.reason == "bad_version":
         return [error("rvf.unsupported_version", f"segment version {t.header.version}, expected "
-                      f"{SEGMENT_VERSION}; {t.length} bytes not decoded", f"{path}.version", t.offset + 4)]
+                      f"{SEGMENT_VERSION}; {t.length} bytes not decoded", f"{path}.version",
+                      t.offset + locate(segment_header, t.header, "version"))]
     if t.reason == "past_eof":
         return [error("rvf.payload_past_eof", f"payload_length {t.header.payload_length} runs past the end "
                       f"of the file ({t.length - HEADER_SIZE} bytes follow the header) while complete "
                       "segment headers follow: corruption, not a torn append",
-                      f"{path}.payload_length", t.offset + 16)]
+                      f"{path}.payload_length", t.offset + locate(segment_header, t.header, "payload_length"))]
     what = "segment header" if t.reason == "torn_header" else "payload"
     return [warning("rvf.torn_tail", f"the file ends inside a {what} ({t.length} bytes): a torn append; "
                     "the state is the last complete manifest", path, t.offset)]
