@@ -220,7 +220,7 @@ def _check_clusters(doc: AgenticDocument, out: Findings) -> None:
     if cm.dimension != doc.header.dimension:
         out.add(warning("amem.cluster_dimension", f"cluster map dimension {cm.dimension}, "
                         f"header {doc.header.dimension}",
-                        "indexes.cluster_map.dimension", start + 4))
+                        "indexes.cluster_map.dimension", start + locate(agentic.cluster_map, cm, "dimension")))
     known = set(doc.ids.tolist())
     for c, cl in enumerate(cm.clusters):
         missing = [i for i in ints(cl.node_ids) if i not in known]
@@ -246,7 +246,7 @@ def _check_terms(doc: AgenticDocument, out: Findings) -> None:
                             f"{path}.doc_count", start))
         if doc.node_count and np.float32(ti.avg_doc_length).tobytes() != np.float32(avg).tobytes():
             out.add(warning("amem.term_index_mismatch", f"avg_doc_length {ti.avg_doc_length}, contents give {avg}",
-                            f"{path}.avg_doc_length", start + 8))
+                            f"{path}.avg_doc_length", start + locate(agentic.term_index, ti, "avg_doc_length")))
         stored = {bytes(t.term): list(zip(ints(t.postings.node_id), ints(t.postings.tf))) for t in ti.terms}
         order = [bytes(t.term) for t in ti.terms]
         if order != sorted(order):
@@ -265,8 +265,9 @@ def _check_terms(doc: AgenticDocument, out: Findings) -> None:
                             "indexes.doc_lengths.count", start))
         elif want is not None and got != want:
             i = next(k for k, (a, b) in enumerate(zip(got, want)) if a != b)
+            at = start + locate(agentic.doc_lengths, dl, f"length[{i}]")
             out.add(warning("amem.doc_lengths_mismatch", f"length[{i}] = {got[i]}, the content has {want[i]} tokens",
-                            f"indexes.doc_lengths.length[{i}]", start + 8 + 4 * i))
+                            f"indexes.doc_lengths.length[{i}]", at))
 
 
 def summary_lines(doc: AgenticDocument) -> list[str]:

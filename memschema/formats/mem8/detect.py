@@ -39,9 +39,9 @@ def _is_m8tool(data) -> bool:
     if h.total_size != len(data):
         return False
     at = locate(m8tool_header, h, "crc32")
-    blanked = zlib.crc32(bytes(data[:at]))
-    blanked = zlib.crc32(b"\0\0\0\0", blanked)
-    return zlib.crc32(bytes(data[at + 4:]), blanked) == h.crc32
+    end = at + m8tool_header.crc32.sizeof()
+    blanked = zlib.crc32(bytes(end - at), zlib.crc32(bytes(data[:at])))
+    return zlib.crc32(bytes(data[end:]), blanked) == h.crc32
 
 
 def sections_end(data) -> int | None:

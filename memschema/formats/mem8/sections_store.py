@@ -31,6 +31,7 @@ from .sections import (
 S = "m8sections."
 T = "m8tool."
 SECTION_HEAD = fixed_offset(m8sections_section, "data")          # type + size: 5 bytes
+TRAILER = m8sections_trailer.sizeof()
 MAGICS = {"current": SECTIONS_MAGIC_CURRENT, "legacy_mem8": SECTIONS_MAGIC_LEGACY}
 
 
@@ -81,8 +82,8 @@ class M8SectionsDocument(Document):
             sections.append(section)
             offsets.append(pos)
             pos += used
-        crc32 = parse(m8sections_trailer, data, pos, "crc32").crc32 if len(data) - pos >= 4 else None
-        rest = bytes(data[pos + 4:]) if crc32 is not None else bytes(data[pos:])
+        crc32 = parse(m8sections_trailer, data, pos, "crc32").crc32 if len(data) - pos >= TRAILER else None
+        rest = bytes(data[pos + TRAILER:]) if crc32 is not None else bytes(data[pos:])
         fields = Container(header=header, sections=sections, crc32=crc32, trailing=rest)
         return cls(Detection("m8sections", variant, detection.description), data, source, fields, offsets)
 
@@ -165,7 +166,7 @@ class M8SectionsDocument(Document):
                                "crc32", end))
         if self.fields.trailing:
             out.append(warning(S + "trailing_bytes", f"{len(self.fields.trailing)} bytes after the crc32 trailer",
-                               "trailing", end + (4 if self.fields.crc32 is not None else 0)))
+                               "trailing", end + (TRAILER if self.fields.crc32 is not None else 0)))
         for i, s in enumerate(self.fields.sections):
             name, base = self.type_name(s.section_type), self.section_offsets[i]
             if name is None:
@@ -173,7 +174,7 @@ class M8SectionsDocument(Document):
                                    f"the {self.variant} layout; kept as bytes", f"sections[{i}].section_type", base))
             elif name == "WaveMemory" and s.size % WAVE_SIZE:
                 out.append(error(S + "wave_size", f"WaveMemory section of {s.size} bytes is not a multiple of "
-                                 f"{WAVE_SIZE}", f"sections[{i}].size", base + 1))
+                                 f"{WAVE_SIZE}", f"sections[{i}].size", base + locate(m8sections_section, s, "size")))
             elif name == "MarkqantText":
                 try:
                     bytes(s.data).decode("utf-8")

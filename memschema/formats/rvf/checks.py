@@ -143,7 +143,7 @@ def _manifests(doc: RvfDocument) -> list[Finding]:
             elif v.file_identity is None:
                 out.append(warning("rvf.identity_truncated", f"IDIF marker followed by {len(v.trailing)} "
                                    "bytes, fewer than the 68 of a FileIdentity: identity unknown",
-                                   f"{path}.file_identity", at + 4))
+                                   f"{path}.file_identity", base + locate(manifest_payload, v, "trailing")))
             elif v.trailing:
                 out.append(warning("rvf.manifest_trailing_bytes", f"{len(v.trailing)} bytes after the identity "
                                    "(ignored upstream, kept)", f"{path}.trailing",

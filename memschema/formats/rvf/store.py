@@ -202,7 +202,7 @@ def _header_follows(data, start: int) -> bool:
     view = bytes(data[start:]) if len(data) - start < (64 << 20) else bytes(data[start:start + (64 << 20)])
     at = view.find(magic)
     while at >= 0:
-        if at + HEADER_SIZE <= len(view) and view[at + 4] == SEGMENT_VERSION:
+        if at + HEADER_SIZE <= len(view) and parse(segment_header, view, at).version == SEGMENT_VERSION:
             return True
         at = view.find(magic, at + 1)
     return False
