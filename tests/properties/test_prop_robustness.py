@@ -53,7 +53,7 @@ def _params():
         yield pytest.param(sub, name, marks=marks, id=f"{sub}/{name}")
 
 
-@pytest.mark.parametrize(("sub", "name"), _params())
+@pytest.mark.parametrize(("sub", "name"), list(_params()))
 def test_corpus_mutation_never_crashes(sub, name):
     folder = require_corpus(sub)
     original = (folder / name).read_bytes()
