@@ -7,6 +7,7 @@ from functools import cached_property
 import numpy as np
 from construct import Container
 
+from ...arrayparse import parse_fast
 from ...document import Document
 from ...dtypes import floats, table
 from ...errors import Finding, FormatError, warning
@@ -16,7 +17,6 @@ from . import agentic, queries
 from .agentic import EDGE_TYPES, EVENT_TYPES, INDEX_BODIES, INDEX_NAMES
 from .compression import decompress_block
 from .detect import AGENTIC, agentic_problems
-from .fastparse import parse_fast
 from .model import Cluster, Edge, Model, Node
 from .tokenizer import term_frequencies
 

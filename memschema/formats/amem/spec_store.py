@@ -8,6 +8,7 @@ from functools import cached_property
 import numpy as np
 from construct import Container
 
+from ...arrayparse import parse_fast
 from ...document import Document
 from ...dtypes import floats, table
 from ...errors import Finding, FormatError
@@ -17,7 +18,6 @@ from . import queries, spec_v1
 from .agentic_store import EDGE_NAMES, EVENT_NAMES, enum_name, f32, ints, pairs, struct_field_offsets
 from .compression import decompress_frame
 from .detect import SPEC_V1, spec_problems
-from .fastparse import parse_fast
 from .model import US_PER_S, Cluster, Edge, Model, Node
 
 EVENT_TYPES = {v: k for k, v in EVENT_NAMES.items()}

@@ -11,9 +11,9 @@ from functools import cache
 import construct as c
 import numpy as np
 
-from ...dtypes import struct_dtype
-from ...errors import FormatError
-from ...parsing import RAW_ERRORS, join_path
+from .dtypes import struct_dtype
+from .errors import FormatError
+from .parsing import RAW_ERRORS, join_path
 
 
 @cache
