@@ -26,6 +26,50 @@ RAW_ERRORS = (construct.ConstructError, struct.error, IndexError, KeyError, Over
 _REPEATERS = (construct.Array, construct.GreedyRange, construct.RepeatUntil)
 _trace_lock = threading.Lock()
 
+# --- repetition guard ---------------------------------------------------------------------------
+# An Array of elements that can be empty (`Array(this.n, Array(this.dim, Float32l))` with dim 0)
+# lets 12 bytes declare 2^32 elements: construct would build billions of empty lists.  While
+# memschema parses, the elements that Arrays declare beyond the bytes that remain (which can only
+# be empty ones) share a budget of MAX_EMPTY_ELEMENTS per parse, nested arrays included.
+MAX_EMPTY_ELEMENTS = 1 << 16
+_guard = threading.local()
+_array_parse = construct.Array._parse
+
+
+def _remaining(stream) -> int:
+    pos = stream.tell()
+    end = stream.seek(0, 2)
+    stream.seek(pos)
+    return end - pos
+
+
+def _guarded_array_parse(self, stream, context, path):
+    if getattr(_guard, "depth", 0):
+        count = construct.evaluate(self.count, context)
+        if isinstance(count, int) and count > 0:
+            excess = count - _remaining(stream)
+            if excess > 0:
+                _guard.budget -= excess
+                if _guard.budget < 0:
+                    raise construct.RangeError(f"count {count} exceeds the {_remaining(stream)} bytes left",
+                                               path=path)
+    return _array_parse(self, stream, context, path)
+
+
+construct.Array._parse = _guarded_array_parse  # inert unless a memschema parse is running
+
+
+class guarded:
+    """Context manager: apply the repetition guard to construct parses in this thread."""
+
+    def __enter__(self):
+        _guard.depth = getattr(_guard, "depth", 0) + 1
+        if _guard.depth == 1:
+            _guard.budget = MAX_EMPTY_ELEMENTS
+
+    def __exit__(self, *exc):
+        _guard.depth -= 1
+
 
 def _message(exc: BaseException) -> str:
     lines = [ln for ln in str(exc).splitlines() if not ln.startswith("Error in path")]
@@ -131,7 +175,8 @@ class ViewStream:
 def _parse_view(decl: Construct, data, start: int, end: int, context: dict) -> tuple[Any, int]:
     stream = ViewStream(data, start, end)
     try:
-        value = decl.parse_stream(stream, **context)
+        with guarded():
+            value = decl.parse_stream(stream, **context)
         return value, stream.tell()
     finally:
         stream.close()

@@ -7,7 +7,7 @@ import io
 import struct
 from typing import Any
 
-from ..parsing import RAW_ERRORS, build, parse_span
+from ..parsing import RAW_ERRORS, build, guarded, parse_span
 from .compare import difference
 
 QUIET_BIT = 0x00400000    # f32 quiet-NaN bit: CPython < 3.14 sets it when unpacking an f32 NaN
@@ -49,7 +49,8 @@ def check_bytes_survive(decl, data: bytes, name: str = "", allow_f32_snan: bool 
     < 3.14 itself causes: f32 signalling NaNs come back quieted."""
     stream = io.BytesIO(data)
     try:   # construct directly: most perturbed inputs fail, and parse_span's error tracing is slow
-        parsed = decl.parse_stream(stream, **context)
+        with guarded():
+            parsed = decl.parse_stream(stream, **context)
     except RAW_ERRORS:
         return False
     used = stream.tell()

@@ -94,3 +94,21 @@ def test_amem_inconsistent_header_names_both_layouts():
     assert det.id == "amem" and "spec-v1" in det.description and "agentic-memory" in det.description
     report = memschema.validate(broken)
     assert "amem.inconsistent_header" in report.codes()
+
+
+def test_amem_spec_cluster_map_with_empty_centroids_cannot_exhaust_memory():
+    """Found by tox's run of the declaration properties (hypothesis 6.170): num_clusters 2^32 - 1 and
+    dimension 0 made construct build 4 billion empty lists (24 GB, OOM-killed)."""
+    import time
+
+    from memschema.strategies import check_bytes_survive
+    decl = memschema.declarations()["amem.spec_cluster_map"]
+    data = decl.build({"index_type": 4, "num_clusters": 0, "dimension": 0, "centroids": [], "assignments": []},
+                      node_count=0)
+    data = data[:4] + (0xFFFFFFFF).to_bytes(4, "little") + data[8:]
+    started = time.monotonic()
+    with pytest.raises(memschema.FormatError) as exc:
+        memschema.parse_as("amem.spec_cluster_map", data)
+    assert exc.value.path == "spec_cluster_map.centroids"
+    assert check_bytes_survive(decl, data, node_count=0) is False
+    assert time.monotonic() - started < 1

@@ -72,7 +72,7 @@ def test_huge_count_is_a_format_error_not_an_allocation():
     bad = b"DOC1" + (0xFFFFFFFF).to_bytes(4, "little")
     with pytest.raises(FormatError) as exc:
         parse(doc, bad)
-    assert exc.value.path == "items[0].kind" and exc.value.offset == 8
+    assert exc.value.path == "items" and exc.value.offset == 8  # refused before the first element
 
 
 def test_build_errors_are_format_errors():
@@ -125,4 +125,26 @@ def test_prefixed_array_counts_are_checked_against_the_bytes():
     pa = PrefixedArray(Int32ul, Int64ul)
     with pytest.raises(FormatError) as exc:
         parse(pa, (10**9).to_bytes(4, "little") + b"\0" * 16, 0, "ids")
+    assert exc.value.path == "ids" and exc.value.offset == 4
+    with pytest.raises(FormatError) as exc:  # a plausible count still fails where the bytes end
+        parse(pa, (3).to_bytes(4, "little") + b"\0" * 16, 0, "ids")
     assert exc.value.path == "ids[2]" and exc.value.offset == 4 + 16
+
+
+def test_arrays_of_empty_elements_cannot_declare_billions_of_elements():
+    """12 bytes declaring 2^32 - 1 empty centroids: a FormatError at once, not 4 billion lists."""
+    decl = Struct("n" / Int32ul, "dim" / Int32ul, "centroids" / Array(this.n, Array(this.dim, Float32l)))
+    with pytest.raises(FormatError) as exc:
+        parse(decl, (0xFFFFFFFF).to_bytes(4, "little") + bytes(4))
+    assert exc.value.path == "centroids" and exc.value.offset == 8
+    small = parse(decl, (1000).to_bytes(4, "little") + bytes(4))  # a few empty elements stay legal
+    assert len(small.centroids) == 1000
+
+
+def test_nested_arrays_of_empty_elements_share_one_budget():
+    inner = Struct("n" / Int32ul, "m" / Int32ul, "k" / Int32ul,
+                   "grid" / Array(this.n, Array(this.m, Bytes(this.k))))
+    data = (60000).to_bytes(4, "little") * 2 + bytes(4)  # 60000 x 60000 empty cells = 3.6e9 lists
+    with pytest.raises(FormatError) as exc:
+        parse(inner, data)
+    assert exc.value.path.startswith("grid[")  # refused part-way, long before 3.6e9 lists exist
