@@ -8,8 +8,7 @@ import numpy as np
 from construct import Container
 
 from ...arrayparse import parse_fast
-from ...document import Document
-from ...dtypes import floats, table
+from ...dtypes import floats
 from ...errors import Finding, FormatError, warning
 from ...parsing import build, parse
 from ...registry import Detection
@@ -18,6 +17,7 @@ from .agentic import EDGE_TYPES, EVENT_TYPES, INDEX_BODIES, INDEX_NAMES
 from .compression import decompress_block
 from .detect import AGENTIC, agentic_problems
 from .model import Cluster, Edge, Model, Node
+from .tables import AmemTables
 from .tokenizer import term_frequencies
 
 EVENT_NAMES = {v: k for k, v in EVENT_TYPES.items()}
@@ -42,16 +42,6 @@ def enum_name(names: dict, value: int):
     return names.get(int(value), int(value))
 
 
-def _field_offset(decl, name: str) -> int:
-    return struct_field_offsets(decl)[name]
-
-
-def struct_field_offsets(decl) -> dict[str, int]:
-    from ...dtypes import struct_dtype
-    dt = struct_dtype(decl)
-    return {n: dt.fields[n][1] for n in dt.names}
-
-
 class Findings(list):
     """Findings with a per-code cap (the count of suppressed ones is reported once)."""
 
@@ -72,9 +62,12 @@ class Findings(list):
         return list(self)
 
 
-class AgenticDocument(Document):
+class AgenticDocument(AmemTables):
     """Fields: `header` (Container), `nodes`/`edges` (numpy record views with the declared field
     names), `vectors` (node_count × dimension f32 view), `index` (TLV entries + trailing bytes)."""
+
+    node_decl = agentic.node_record
+    edge_decl = agentic.edge_record
 
     def __init__(self, detection: Detection, data, source: str = ""):
         super().__init__(detection, data, source)
@@ -82,6 +75,7 @@ class AgenticDocument(Document):
             raise FormatError(f"file is {len(data)} bytes, the header needs {agentic.HEADER_SIZE}", "header", 0,
                               "amem.truncated")
         self.header = h = parse(agentic.header, data, 0, "header", agentic.HEADER_SIZE)
+        self.node_table_offset, self.edge_table_offset = h.node_table_offset, h.edge_table_offset
         self.nodes = self._table(agentic.node_record, h.node_table_offset, h.node_count, "nodes")
         self.edges = self._table(agentic.edge_record, h.edge_table_offset, h.edge_count, "edges")
         count = h.node_count * h.dimension
@@ -97,35 +91,10 @@ class AgenticDocument(Document):
         self._bodies: dict[int, tuple] = {}
         self._consistent: dict[int, bool] = {}
 
-    def _table(self, decl, offset: int, count: int, path: str) -> np.ndarray:
-        try:
-            return table(decl, self.data, offset, count, path)
-        except FormatError as exc:
-            raise FormatError(exc.message, path, exc.offset, "amem.truncated") from None
-
     # -- records ---------------------------------------------------------------------------
-    @property
-    def node_count(self) -> int:
-        return len(self.nodes)
-
     @cached_property
     def ids(self) -> np.ndarray:
         return self.nodes["id"]
-
-    def node_offset(self, i: int, field: str | None = None) -> int:
-        at = self.header.node_table_offset + agentic.NODE_SIZE * i
-        return at + (_field_offset(agentic.node_record, field) if field else 0)
-
-    def edge_offset(self, j: int, field: str | None = None) -> int:
-        at = self.header.edge_table_offset + agentic.EDGE_SIZE * j
-        return at + (_field_offset(agentic.edge_record, field) if field else 0)
-
-    def record(self, i: int) -> Container:
-        """Node record `i` parsed by the declaration (enum names, declared field names)."""
-        return parse(agentic.node_record, self.data, self.node_offset(i), f"nodes[{i}]", agentic.NODE_SIZE)
-
-    def edge_record(self, j: int) -> Container:
-        return parse(agentic.edge_record, self.data, self.edge_offset(j), f"edges[{j}]", agentic.EDGE_SIZE)
 
     # -- content (lazy, capped) -------------------------------------------------------------
     def blob_span(self, i: int) -> tuple[int, int]:

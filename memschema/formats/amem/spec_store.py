@@ -9,23 +9,26 @@ import numpy as np
 from construct import Container
 
 from ...arrayparse import parse_fast
-from ...document import Document
-from ...dtypes import floats, table
+from ...dtypes import floats
 from ...errors import Finding, FormatError
 from ...parsing import build, locate, parse
 from ...registry import Detection
 from . import queries, spec_v1
-from .agentic_store import EDGE_NAMES, EVENT_NAMES, enum_name, f32, ints, pairs, struct_field_offsets
+from .agentic_store import EDGE_NAMES, EVENT_NAMES, enum_name, f32, ints, pairs
 from .compression import decompress_frame
 from .detect import SPEC_V1, spec_problems
 from .model import US_PER_S, Cluster, Edge, Model, Node
+from .tables import AmemTables
 
 EVENT_TYPES = {v: k for k, v in EVENT_NAMES.items()}
 
 
-class SpecDocument(Document):
+class SpecDocument(AmemTables):
     """Fields: `header`, `nodes`/`edges` (numpy record views), `vectors` (N × dimension f32 view),
     `indexes` (list of (index_type, offset, length, parsed value)), raw content block."""
+
+    node_decl = spec_v1.node_record
+    edge_decl = spec_v1.edge_record
 
     def __init__(self, detection: Detection, data, source: str = ""):
         super().__init__(detection, data, source)
@@ -48,30 +51,9 @@ class SpecDocument(Document):
         self.vectors = flat.reshape(h.node_count, h.dimension)
         self.fields = Container(header=h, nodes=self.nodes, edges=self.edges, vectors=self.vectors)
 
-    def _table(self, decl, offset: int, count: int, path: str) -> np.ndarray:
-        try:
-            return table(decl, self.data, offset, count, path)
-        except FormatError as exc:
-            raise FormatError(exc.message, path, exc.offset, "amem.truncated") from None
-
-    @property
-    def node_count(self) -> int:
-        return len(self.nodes)
-
     @cached_property
     def ids(self) -> np.ndarray:
         return np.arange(self.node_count, dtype=np.uint32)
-
-    def node_offset(self, i: int, field: str | None = None) -> int:
-        at = self.node_table_offset + spec_v1.NODE_SIZE * i
-        return at + (struct_field_offsets(spec_v1.node_record)[field] if field else 0)
-
-    def edge_offset(self, j: int, field: str | None = None) -> int:
-        at = self.edge_table_offset + spec_v1.EDGE_SIZE * j
-        return at + (struct_field_offsets(spec_v1.edge_record)[field] if field else 0)
-
-    def record(self, i: int) -> Container:
-        return parse(spec_v1.node_record, self.data, self.node_offset(i), f"nodes[{i}]", spec_v1.NODE_SIZE)
 
     # -- content ---------------------------------------------------------------------------
     @property
