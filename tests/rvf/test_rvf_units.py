@@ -234,3 +234,23 @@ def test_lineage_cli_reports_missing_parent(tmp_path):
     out = subprocess.run([sys.executable, "-m", "memschema.cli", "lineage", str(tmp_path)],
                          capture_output=True, text=True)
     assert out.returncode == 1 and "broken" in out.stdout
+
+
+def test_rvf_manifest_without_deletion_section_is_read_and_reported():
+    """RVF.md 3.3: upstream readers accept a manifest that ends after its directory."""
+    from construct import Container, ListContainer
+
+    from memschema.formats.rvf.runtime import manifest_payload_short
+    from memschema.formats.rvf.writer import segment_bytes
+    payload = manifest_payload_short.build(Container(
+        epoch=3, dimension=4, total_vectors=0, seg_count=0, profile_id=0, metric="l2", reserved=bytes(2),
+        segment_dir=ListContainer(), trailing=b"\x00\x00"))
+    data = segment_bytes(5, 1, payload)
+    doc = memschema.load(data)
+    assert doc.deleted_ids == [] and doc.epoch == 3 and doc.identity is None
+    assert memschema.dump(doc) == data
+    report = memschema.validate(data)
+    assert report.ok
+    (finding,) = [f for f in report.findings if f.code == "rvf.deletions_missing"]
+    assert (finding.path, finding.offset) == ("segments[0].manifest.del_count", 64 + 22)
+    assert doc.to_json()["latest_manifest"]["deletion_section"] is False

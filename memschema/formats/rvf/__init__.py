@@ -15,6 +15,7 @@ DECLARATIONS = {
     "lineage_record": lineage.lineage_record,
     "dir_entry": runtime.dir_entry,
     "manifest_payload": runtime.manifest_payload,
+    "manifest_payload_short": runtime.manifest_payload_short,
     "vec_payload": runtime.vec_payload,
     "journal_entry": runtime.journal_entry,
     "journal_payload": runtime.journal_payload,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ...errors import Finding, FormatError, error, warning
 from ...parsing import locate, parse
 from . import hashes
-from .runtime import IDENTITY_MARKER, PAYLOADS, manifest_payload, vec_head
+from .runtime import IDENTITY_MARKER, PAYLOADS, manifest_payload, manifest_payload_short, vec_head
 from .segment import (
     HEADER_SIZE,
     KNOWN_FLAGS_MASK,
@@ -135,7 +135,11 @@ def _manifests(doc: RvfDocument) -> list[Finding]:
         if any(bytes(v.reserved)):
             out.append(warning("rvf.nonzero_reserved", "manifest reserved bytes are not zero",
                                f"{path}.reserved", base + locate(manifest_payload, v, "reserved")))
-        if v.identity_marker is not None:
+        if "del_count" not in v:
+            out.append(warning("rvf.deletions_missing", "the manifest ends after its segment directory: no "
+                               "del_count, no deleted ids, no identity (upstream reads no deletions)",
+                               f"{path}.del_count", base + locate(manifest_payload_short, v, "trailing")))
+        if v.get("identity_marker") is not None:
             at = base + locate(manifest_payload, v, "identity_marker")
             if v.identity_marker != IDENTITY_MARKER:
                 out.append(warning("rvf.manifest_trailing_bytes", "bytes after the deleted ids are not an "
@@ -148,7 +152,7 @@ def _manifests(doc: RvfDocument) -> list[Finding]:
                 out.append(warning("rvf.manifest_trailing_bytes", f"{len(v.trailing)} bytes after the identity "
                                    "(ignored upstream, kept)", f"{path}.trailing",
                                    base + locate(manifest_payload, v, "trailing")))
-        ids = list(v.deleted_ids)
+        ids = list(v.get("deleted_ids", []))
         if ids != sorted(ids):
             out.append(warning("rvf.deleted_ids_order", "deleted_ids are not ascending", f"{path}.deleted_ids",
                                base + locate(manifest_payload, v, "deleted_ids")))

@@ -49,8 +49,8 @@ def decoded_payload(doc: RvfDocument, seg: Segment) -> dict | None:
             out = {"epoch": v.epoch, "dimension": v.dimension, "total_vectors": v.total_vectors,
                    "seg_count": v.seg_count, "profile_id": v.profile_id}
             if doc.dialect != WASM:
-                out.update(metric=str(v.metric), del_count=v.del_count,
-                           has_file_identity=v.file_identity is not None)
+                out.update(metric=str(v.metric), del_count=v.get("del_count"),
+                           has_file_identity=v.get("file_identity") is not None)
             return out
         if name == "vec":
             head = parse(wasm_vec_head if doc.dialect == WASM else vec_head, data, at, f"{seg.path}.vec", size)
@@ -134,7 +134,8 @@ def manifest_json(doc: RvfDocument) -> dict | None:
     body["segment_dir"] = _segment_dir_json(v.segment_dir)
     if doc.dialect != WASM:
         body["metric"] = str(v.metric)
-        body["file_identity"] = identity_json(v.file_identity)
+        body["file_identity"] = identity_json(v.get("file_identity"))
+        body["deletion_section"] = "del_count" in v
         body["profile_name"] = PROFILES.get(v.profile_id)
     out.update(body)
     return out

@@ -75,6 +75,12 @@ manifest_payload = Struct(
     "trailing" / GreedyBytes * "bytes after the identity (ignored upstream; kept)",
 )
 
+manifest_payload_short = Struct(
+    *_manifest_head,
+    "segment_dir" / Array(this.seg_count, dir_entry) * "segments written before this manifest",
+    "trailing" / GreedyBytes * "0-3 bytes where del_count would start (ignored upstream; kept)",
+) * "a MANIFEST payload that ends after its directory: upstream reads it with no deletions, no identity"
+
 # --- VEC (0x01) -------------------------------------------------------------------------------
 
 

@@ -24,7 +24,10 @@ from .jsonview import text
 from .lineage import is_root
 from .runtime import (
     PROFILES,
+    dir_entry,
+    manifest_head,
     manifest_payload,
+    manifest_payload_short,
     vec_head,
     vec_record_fixed,
     wasm_manifest_payload,
@@ -253,12 +256,20 @@ class RvfDocument(Document):
                     pos += used
                 m.value = m.root
             else:
-                decl = wasm_manifest_payload if self.dialect == WASM else manifest_payload
+                decl = wasm_manifest_payload if self.dialect == WASM else self._manifest_decl(seg)
                 m.value = parse(decl, self.data, seg.payload_offset, f"{seg.path}.manifest",
                                 seg.payload_length)
         except FormatError as exc:
             m.error = exc
         return m
+
+    def _manifest_decl(self, seg: Segment):
+        """The runtime manifest declaration, or the short one when the payload ends before del_count."""
+        head = parse(manifest_head, self.data, seg.payload_offset, f"{seg.path}.manifest", seg.payload_length)
+        deletions_at = manifest_head.sizeof() + head.seg_count * dir_entry.sizeof()
+        if seg.payload_length < deletions_at + manifest_payload.del_count.sizeof():
+            return manifest_payload_short
+        return manifest_payload
 
     def manifest(self, seg: Segment) -> Manifest:
         """The decoded MANIFEST segment `seg` (decoded once, on first use)."""
@@ -313,7 +324,7 @@ class RvfDocument(Document):
     def deleted_ids(self) -> list[int]:
         if self.latest is None or self.dialect in (SPEC, WASM):
             return []
-        return list(self.latest.value.deleted_ids)
+        return list(self.latest.value.get("deleted_ids", []))
 
     # -- live vectors ------------------------------------------------------------------------
     def vec_segments(self) -> list[tuple[Segment, int]]:

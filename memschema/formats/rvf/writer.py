@@ -100,12 +100,12 @@ class StoreWriter:
         if doc.dialect != RUNTIME or doc.latest is None:
             raise ValueError("only a runtime-dialect store with a manifest can be reopened for writing")
         m = doc.latest.value
-        if m.file_identity is None:
+        if m.get("file_identity") is None:
             raise ValueError("the latest manifest has no FileIdentity")
         return cls(dimension=m.dimension, metric=str(m.metric), profile_id=m.profile_id,
                    identity=_plain(m.file_identity), size=doc.tail.offset if doc.tail else len(doc.data),
                    epoch=m.epoch, directory=[_plain(e) for e in m.segment_dir],
-                   loaded_ids=doc.loaded_ids.tolist(), deleted_ids=list(m.deleted_ids))
+                   loaded_ids=doc.loaded_ids.tolist(), deleted_ids=list(m.get("deleted_ids", [])))
 
     def snapshot(self) -> StoreWriter:
         return copy.deepcopy(self)
