@@ -240,6 +240,12 @@ class NativeDocument(AppendOnly, Document):
         if len(buf) % PAIR_SIZE and self._decoded.torn is None:
             self._decoded.torn = TornTail(count * PAIR_SIZE, len(buf) % PAIR_SIZE, "incomplete final pair")
 
+    def build(self) -> bytes:
+        """Every pair from the record table (dtype derived from `native_pair`), then the bytes of a
+        torn tail exactly as they were."""
+        buf = self.buffer
+        return self.pairs.tobytes() + bytes(buf[len(self.pairs) * PAIR_SIZE:])
+
     def _queue(self, pairs: bytes) -> None:
         self._refuse_after_torn_tail()
         start = len(self.pairs)
