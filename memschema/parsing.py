@@ -11,6 +11,7 @@ import re
 import struct
 import threading
 import zlib
+from functools import cache
 from typing import Any
 
 import construct
@@ -280,3 +281,18 @@ def locate(decl: Construct, obj: Any, path: str) -> int:
                 offset += sum(_length(elem, obj[i], {}) for i in range(token))
             decl, obj = elem, obj[token]
     return offset
+
+
+@cache
+def _template(decl: Construct):
+    try:
+        size = decl.sizeof()
+    except construct.SizeofError:   # variable size: zero lengths and counts make the smallest instance
+        size = 4096
+    return decl.parse(bytes(size))
+
+
+def field_offset(decl: Construct, path: str) -> int:
+    """Offset of `path` (e.g. `raw8.payload`) from the start of `decl`, from the declaration alone
+    (`locate` on an all-zero instance); fields of variable size before `path` count as empty."""
+    return locate(decl, _template(decl), path)

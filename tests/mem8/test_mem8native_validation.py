@@ -15,8 +15,8 @@ from memschema.formats.mem8.codecs.crc_seal import seal_crc
 from memschema.formats.mem8.codecs.location import location
 from memschema.formats.mem8.native import PAIR_SIZE, ST8_MAGIC, native_pair, t8r_frame_header
 from memschema.formats.mem8.native_store import CRC_AT, payload_pairs, record_pairs, record_payload
-from memschema.formats.mem8.offsets import fixed_offset
 from memschema.formats.mem8.record_frame import header_crc
+from memschema.parsing import field_offset
 
 S = bincode.encode_string
 BIG = bincode.encode_bytes(random.Random(1).randbytes(6000))   # a 2-pair record
@@ -56,7 +56,7 @@ def _zero_length_frame() -> bytes:
 
 
 def _at(k: int, path: str) -> int:
-    return k * PAIR_SIZE + fixed_offset(native_pair, path)
+    return k * PAIR_SIZE + field_offset(native_pair, path)
 
 
 def _finding(data: bytes, code: str):

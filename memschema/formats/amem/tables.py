@@ -10,14 +10,9 @@ import numpy as np
 from construct import Container
 
 from ...document import Document
-from ...dtypes import struct_dtype, table
+from ...dtypes import table
 from ...errors import FormatError
-from ...parsing import parse
-
-
-def struct_field_offsets(decl) -> dict[str, int]:
-    dt = struct_dtype(decl)
-    return {n: dt.fields[n][1] for n in dt.names}
+from ...parsing import field_offset, parse
 
 
 class AmemTables(Document):
@@ -41,11 +36,11 @@ class AmemTables(Document):
 
     def node_offset(self, i: int, field: str | None = None) -> int:
         at = self.node_table_offset + self.node_decl.sizeof() * i
-        return at + (struct_field_offsets(self.node_decl)[field] if field else 0)
+        return at + (field_offset(self.node_decl, field) if field else 0)
 
     def edge_offset(self, j: int, field: str | None = None) -> int:
         at = self.edge_table_offset + self.edge_decl.sizeof() * j
-        return at + (struct_field_offsets(self.edge_decl)[field] if field else 0)
+        return at + (field_offset(self.edge_decl, field) if field else 0)
 
     def record(self, i: int) -> Container:
         """Node record `i` parsed by its declaration (enum names, declared field names)."""

@@ -19,7 +19,7 @@ from construct import Container
 from ...document import Document
 from ...dtypes import struct_dtype
 from ...errors import Finding, FormatError, error, warning
-from ...parsing import build, parse
+from ...parsing import build, field_offset, parse
 from ...registry import Detection
 from .appending import AppendOnly
 from .codecs import CodecError, bincode, zlib_frame
@@ -40,13 +40,12 @@ from .native import (
     raw8_block,
     t8r_frame_header,
 )
-from .offsets import fixed_offset
 from .record_frame import decode_compressed, encode_frame, header_problems
 
 P = "mem8.native."                           # finding code prefix
-CRC_AT = fixed_offset(mem8_block, "crc32")   # same place in both blocks
-RAW8_AT = fixed_offset(native_pair, "raw8")
-PAYLOAD_AT = fixed_offset(native_pair, "raw8.payload")
+CRC_AT = field_offset(mem8_block, "crc32")   # same place in both blocks
+RAW8_AT = field_offset(native_pair, "raw8")
+PAYLOAD_AT = field_offset(native_pair, "raw8.payload")
 LIVE_UNKNOWN_26 = 0xFFFF
 UNKNOWN_FLAGS = 0xFF ^ (FLAG_TOMBSTONED | FLAG_HAS_CHAINED_RAW)
 LANES = {"mem8": (0, 1, MEM8_MAGIC), "raw8": (1, 3, RAW8_MAGIC)}   # lane, kind, magic
@@ -310,7 +309,7 @@ class NativeDocument(AppendOnly, Document):
         if problems:
             for code, message, name in problems:
                 out.findings.append(error(P + code, message, f"{path}.frame.{name}",
-                                          frame_at + fixed_offset(t8r_frame_header, name)))
+                                          frame_at + field_offset(t8r_frame_header, name)))
             out.records.append(Record(at, k, 1, loc, tomb, False, frame, problem=out.findings[-1]))
             return 1
         total = ENVELOPE_HEAD + frame.compressed_len
@@ -334,7 +333,7 @@ class NativeDocument(AppendOnly, Document):
             if len(c) != expected:
                 out.findings.append(error(P + "short_chunk", f"chunk {j} of the record holds {len(c)} bytes, "
                                           f"{expected} expected", f"pairs[{k + j}].raw8.payload_len",
-                                          (k + j) * PAIR_SIZE + fixed_offset(native_pair, "raw8.payload_len")))
+                                          (k + j) * PAIR_SIZE + field_offset(native_pair, "raw8.payload_len")))
                 out.records.append(Record(at, k, need, loc, tomb, False, frame, problem=out.findings[-1]))
                 return need
         compressed = b"".join(chunks)[ENVELOPE_HEAD:total]
@@ -475,7 +474,7 @@ class NativeDocument(AppendOnly, Document):
         return out
 
     def _at(self, k: int, path: str) -> int:
-        return k * PAIR_SIZE + fixed_offset(native_pair, path)
+        return k * PAIR_SIZE + field_offset(native_pair, path)
 
     def _pair_findings(self) -> list[Finding]:
         out: list[Finding] = []

@@ -9,14 +9,13 @@ from collections.abc import Callable
 
 from construct import Container
 
-from ...parsing import build
+from ...parsing import build, field_offset
 from .codecs import CodecError, bincode, token_lzw, zlib_frame
 from .native import t8r_frame_header
-from .offsets import fixed_offset
 
 MAX_FRAME_LEN = 64 << 20
 FRAME_HEADER_SIZE = t8r_frame_header.sizeof()
-_CRC_COVERS = fixed_offset(t8r_frame_header, "header_crc32")   # the bytes before header_crc32
+_CRC_COVERS = field_offset(t8r_frame_header, "header_crc32")   # the bytes before header_crc32
 
 
 def header_crc(header) -> int:

@@ -11,10 +11,9 @@ from construct import Container, ListContainer
 from ...document import Document
 from ...errors import Finding, FormatError, error, warning
 from ...jsonify import to_jsonable
-from ...parsing import build, locate, parse, parse_span
+from ...parsing import build, field_offset, locate, parse, parse_span
 from ...registry import Detection
 from .codecs.crc_seal import seal_crc
-from .offsets import fixed_offset
 from .sections import (
     SECTION_TYPES,
     SECTIONS_MAGIC_CURRENT,
@@ -30,7 +29,7 @@ from .sections import (
 
 S = "m8sections."
 T = "m8tool."
-SECTION_HEAD = fixed_offset(m8sections_section, "data")          # type + size: 5 bytes
+SECTION_HEAD = field_offset(m8sections_section, "data")          # type + size: 5 bytes
 TRAILER = m8sections_trailer.sizeof()
 MAGICS = {"current": SECTIONS_MAGIC_CURRENT, "legacy_mem8": SECTIONS_MAGIC_LEGACY}
 
@@ -239,7 +238,7 @@ class M8ToolDocument(Document):
         self.fields.body = b"".join(payloads)
         self.fields.header.total_size = pos
         self.fields.header.crc32 = 0
-        self.fields.header.crc32 = seal_crc(self.build(), fixed_offset(m8tool_header, "crc32"))
+        self.fields.header.crc32 = seal_crc(self.build(), field_offset(m8tool_header, "crc32"))
 
     def build(self) -> bytes:
         return (build(m8tool_header, self.fields.header, "header")
@@ -252,7 +251,7 @@ class M8ToolDocument(Document):
         return bytes(self.fields.body[max(start, 0):max(start, 0) + e.size]) if start >= 0 else b""
 
     def crc_ok(self) -> bool:
-        return seal_crc(self.build(), fixed_offset(m8tool_header, "crc32")) == self.fields.header.crc32
+        return seal_crc(self.build(), field_offset(m8tool_header, "crc32")) == self.fields.header.crc32
 
     def to_json(self) -> dict:
         entries = []

@@ -9,12 +9,11 @@ from construct import Container
 
 from ...document import Document
 from ...errors import Finding, FormatError, error, warning
-from ...parsing import build, parse
+from ...parsing import build, field_offset, parse
 from ...registry import Detection
 from .appending import AppendOnly
 from .codecs import CodecError, bincode
 from .native import t8r_frame_header
-from .offsets import fixed_offset
 from .record_frame import FRAME_HEADER_SIZE, decode_compressed, encode_frame, header_problems
 from .t8r import FILE_HEADER_SIZE, MAGIC, VERSION, t8r_file_header
 
@@ -80,7 +79,7 @@ class T8RDocument(AppendOnly, Document):
             if problems:   # the extent cannot be trusted: upstream's open fails here
                 for code, message, name in problems:
                     self.findings.append(error(P + code, message, f"{path}.header.{name}",
-                                               pos + fixed_offset(t8r_frame_header, name)))
+                                               pos + field_offset(t8r_frame_header, name)))
                 frame.crc_ok, frame.problem = False, self.findings[-1]
                 self.frames.append(frame)
                 self.findings.append(error(P + "undecoded", f"{len(buf) - pos} bytes from this frame on are not "
