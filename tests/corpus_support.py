@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -119,3 +121,11 @@ def corpus_where(sub: str, **match) -> list[str]:
         if all(expected.get(k) == v for k, v in match.items()):
             out.append(name)
     return out
+
+
+def cli_dump_json(path: Path, *extra: str) -> dict:
+    """What `memschema dump --json [extra] PATH` prints, run as the command a user runs."""
+    out = subprocess.run([sys.executable, "-m", "memschema.cli", "dump", "--json", *extra, str(path)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, f"{path.name}: dump failed: {out.stderr}"
+    return json.loads(out.stdout)

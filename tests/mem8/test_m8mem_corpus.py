@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
-from corpus_support import assert_contains, assert_same_bytes, corpus_where, expected_for, require_corpus
+from corpus_support import assert_contains, assert_same_bytes, cli_dump_json, corpus_where, expected_for, require_corpus
 from hypothesis import given
 
 import memschema
@@ -25,9 +21,7 @@ def _path(name):
 @pytest.mark.parametrize("name", FILES)
 def test_dump_json_contains_expected(name):
     path = _path(name)
-    out = subprocess.run([sys.executable, "-m", "memschema.cli", "dump", "--json", str(path)],
-                         capture_output=True, text=True, check=True)
-    assert_contains(expected_for(path), json.loads(out.stdout), name)
+    assert_contains(expected_for(path), cli_dump_json(path), name)
 
 
 @pytest.mark.parametrize("name", FILES)

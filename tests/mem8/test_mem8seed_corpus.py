@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
 import pytest
-from corpus_support import assert_contains, assert_same_bytes, corpus_where, expected_for, require_corpus
+from corpus_support import assert_contains, assert_same_bytes, cli_dump_json, corpus_where, expected_for, require_corpus
 
 import memschema
 from memschema.formats.mem8.json_convert import convert_json_to_binary
@@ -24,9 +23,7 @@ def _expected(name):
 @pytest.mark.parametrize("name", SEED)
 def test_dump_json_contains_expected(name):
     path, expected = _expected(name)
-    out = subprocess.run([sys.executable, "-m", "memschema.cli", "dump", "--json", str(path)],
-                         capture_output=True, text=True, check=True)
-    assert_contains(expected, json.loads(out.stdout), name)
+    assert_contains(expected, cli_dump_json(path), name)
 
 
 @pytest.mark.parametrize("name", SEED)

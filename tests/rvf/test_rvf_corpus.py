@@ -3,13 +3,9 @@ round trip, hashes verify, state and witnesses as upstream reports them."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import numpy as np
 import pytest
-from corpus_support import assert_contains, assert_same_bytes, corpus_where, expected_for, require_corpus
+from corpus_support import assert_contains, assert_same_bytes, cli_dump_json, corpus_where, expected_for, require_corpus
 
 import memschema
 
@@ -24,12 +20,7 @@ def _expected(name):
 
 
 def _dump(path, kind=None):
-    cmd = [sys.executable, "-m", "memschema.cli", "dump", "--json", str(path)]
-    if kind and kind != "segments":
-        cmd += ["--as", f"rvf.{kind}"]
-    out = subprocess.run(cmd, capture_output=True, text=True)
-    assert out.returncode == 0, f"{path.name}: dump failed: {out.stderr}"
-    return json.loads(out.stdout)
+    return cli_dump_json(path, "--as", f"rvf.{kind}") if kind and kind != "segments" else cli_dump_json(path)
 
 
 @pytest.mark.parametrize("name", ALL)
