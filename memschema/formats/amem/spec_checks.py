@@ -8,13 +8,9 @@ from ...errors import Finding, FormatError, error, warning
 from ...parsing import locate
 from . import spec_v1
 from .agentic_store import Findings
-from .checks import info
+from .checks import _rows, info
 from .detect import spec_problems
 from .spec_store import SpecDocument
-
-
-def _rows(mask) -> list[int]:
-    return np.nonzero(np.asarray(mask))[0].tolist()
 
 
 def check_spec(doc: SpecDocument, strict: bool = False) -> list[Finding]:
