@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import Finding
 from .registry import Detection
 from .source import atomic_write
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .layout import Explanation, Layout, Parsed
 
 
 class Document:
@@ -17,14 +20,45 @@ class Document:
     - `to_json()`: every field plus derived keys, by the JSON conventions of `jsonify`,
     - `build()`: the bytes of the document as it is now (untouched: the bytes it was loaded from),
     - `check(strict)`: the findings the Structs cannot express,
-    - `summary()`: lines for `memschema inspect`.
+    - `summary()`: lines for `memschema inspect`,
+    - `parsed`: the whole file as its layout places it (sections, records, offsets), from which
+      `explain`, `leaves` and `offset_of` answer "what is at this byte" and "where is this field".
     """
+
+    layout: Layout | None = None
 
     def __init__(self, detection: Detection, data: Any = b"", source: str = ""):
         self.detection = detection
         self.data = data
         self.source = source
         self.fields: Any = None
+        self.parsed: Parsed | None = None
+
+    def parse_layout(self, layout: Layout | None = None, *, partial: bool = False) -> Parsed:
+        """Parse `self.data` with the document's layout and keep the result in `self.parsed`."""
+        self.layout = layout or self.layout
+        self.parsed = self.layout.parse(self.data, partial=partial)
+        return self.parsed
+
+    def offset_of(self, path: str) -> int:
+        """Absolute offset of the field at `path` (e.g. `edges[0].target_id`)."""
+        if self.parsed is None:
+            raise NotImplementedError(f"{type(self).__name__} has no parsed layout")
+        return self.parsed.offset_of(path)
+
+    def explain(self, offset: int) -> Explanation:
+        from .layout import explain
+        if self.parsed is None:
+            raise NotImplementedError(f"{type(self).__name__} has no parsed layout")
+        return explain(self.parsed, offset)
+
+    def sections_json(self, *names: str) -> dict:
+        """Every declared field of the named sections (all when none are named), by declaration."""
+        from .jsonify import declared
+        placed = self.parsed.placed
+        return {n: declared(placed[n].section.decl if placed[n].section.count is None else
+                            _repeated(placed[n].section.decl), placed[n].value)
+                for n in (names or placed)}
 
     @property
     def format(self) -> str:
@@ -51,3 +85,8 @@ class Document:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.detection.id} from {self.source or '<bytes>'}>"
+
+
+def _repeated(decl):
+    import construct
+    return construct.GreedyRange(decl)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 
 from .. import registry
-from . import convert, demo, detect, dump, inspect, schemas, validate
+from . import convert, demo, detect, dump, explain, inspect, schemas, validate
 from .common import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, err
 
-COMMANDS = (detect, inspect, dump, validate, convert, schemas, demo)
+COMMANDS = (detect, inspect, dump, validate, explain, convert, schemas, demo)
 
 __all__ = ["EXIT_FINDINGS", "EXIT_OK", "EXIT_UNREADABLE", "build_parser", "main"]
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import Finding, FormatError, Severity, error, warning
+from ...errors import Finding, Findings, FormatError, Severity, error, warning
 from ...parsing import locate
 from . import agentic
-from .agentic_store import EDGE_NAMES, EVENT_NAMES, AgenticDocument, Findings, expected_terms, ints
+from .agentic_store import EDGE_NAMES, EVENT_NAMES, AgenticDocument, expected_terms, ints
 from .detect import agentic_problems
 
 HEADER_FIELDS = {"node_table_offset", "edge_table_offset", "content_block_offset", "feature_vec_offset"}

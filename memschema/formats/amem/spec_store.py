@@ -8,11 +8,11 @@ from functools import cached_property
 import numpy as np
 from construct import Container
 
-from ...arrayparse import parse_fast
 from ...dtypes import floats
 from ...errors import Finding, FormatError
 from ...parsing import build, locate, parse
 from ...registry import Detection
+from ...walker import parse_value
 from . import queries, spec_v1
 from .agentic_store import EDGE_NAMES, EVENT_NAMES, enum_name, f32, ints, pairs
 from .compression import decompress_frame
@@ -133,7 +133,8 @@ class SpecDocument(AmemTables):
                                         f"({end - pos} bytes) cannot be skipped", f"indexes[{len(out)}].index_type",
                                         pos, "amem.unknown_index_type")
             try:
-                value, used = parse_fast(decl, self.data, pos, f"indexes[{len(out)}]", **ctx)
+                value, after = parse_value(decl, self.data, pos, f"indexes[{len(out)}]", **ctx)
+                used = after - pos
             except FormatError as exc:
                 return out, FormatError(exc.message, exc.path, exc.offset, "amem.index_corrupt")
             out.append((kind, pos, used, value))

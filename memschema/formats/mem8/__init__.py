@@ -30,10 +30,11 @@ class Mem8(Format):
     variants = ("seed", "native")
     extensions = (".m8",)
     priority = 10
+    layouts = {"seed": seed.seed_layout}
     declarations = {
         "seed_header": seed.seed_header,
         "seed_block": seed.seed_block,
-        "seed_file": seed.seed_file,
+        "seed_file": seed.seed_layout.as_construct(),
         "block_header": native.block_header,
         "mem8_lane": native.mem8_lane,
         "raw8_lane": native.raw8_lane,
