@@ -81,8 +81,14 @@ def save(doc: Document, path: str | os.PathLike) -> None:
     atomic_write(path, doc.build())
 
 
-def validate(source: Source, strict: bool = False, format: str | None = None) -> Report:
-    """Every finding in `source`, with severity, stable code, field path and byte offset."""
+def validate(source: Source | Document, strict: bool = False, format: str | None = None) -> Report:
+    """Every finding in `source` (a file, bytes, or an already loaded `Document`), with severity,
+    stable code, field path and byte offset."""
+    if isinstance(source, Document):
+        report = Report(source.source or "<document>", source.format, source.variant)
+        report.findings.extend(source.check(strict=strict))
+        _sort(report)
+        return report
     data, name = read_source(source)
     detection = _forced(format) if format else _detect_data(data)
     report = Report(name, detection.format, detection.variant)
@@ -97,9 +103,12 @@ def validate(source: Source, strict: bool = False, format: str | None = None) ->
         return report
     report.variant = doc.variant
     report.findings.extend(doc.check(strict=strict))
-    report.findings.sort(key=lambda f: (f.offset if f.offset is not None else -1,
-                                        f.severity is not Severity.ERROR))
+    _sort(report)
     return report
+
+
+def _sort(report: Report) -> None:
+    report.findings.sort(key=lambda f: (f.offset if f.offset is not None else -1, f.severity is not Severity.ERROR))
 
 
 def parse_as(decl_name: str, source: Source) -> dict:

@@ -87,6 +87,39 @@ class Document:
         return f"<{type(self).__name__} {self.detection.id} from {self.source or '<bytes>'}>"
 
 
+class LayoutDocument(Document):
+    """A document that is exactly its layout: `load` parses it, `to_json` shows every declared field
+    of every section, `build` is the layout's writer.  A format with nothing to add beyond its
+    declarations needs no document class of its own (`Format.load` falls back to this)."""
+
+    @classmethod
+    def from_bytes(cls, data, detection: Detection, layout: Layout, source: str = "") -> LayoutDocument:
+        doc = cls(detection, data, source)
+        doc.parse_layout(layout)
+        doc.fields = doc.parsed
+        return doc
+
+    def to_json(self) -> dict:
+        return {"format": self.format, "variant": self.variant, **self.sections_json(),
+                "tails": {name: {"offset": p.tail.offset, "length": p.tail.length, "reason": p.tail.error.message}
+                          for name, p in self.parsed.placed.items() if p.tail is not None}}
+
+    def build(self) -> bytes:
+        return self.parsed.build()
+
+    def check(self, strict: bool = False) -> list[Finding]:
+        from .errors import warning
+        return [warning(f"{self.format}.torn_tail", p.tail.error.message, p.tail.error.path, p.tail.offset)
+                for p in self.parsed.placed.values() if p.tail is not None]
+
+    def summary(self) -> list[str]:
+        lines = [f"{self.layout.title}"]
+        for name, p in self.parsed.placed.items():
+            count = "" if p.count is None else f", {p.count} records"
+            lines.append(f"  {name}: bytes {p.start}..{p.end}{count}")
+        return lines
+
+
 def _repeated(decl):
     import construct
     return construct.GreedyRange(decl)

@@ -250,6 +250,29 @@ class Layout:
             return None
 
     # -- writing ---------------------------------------------------------------------------------
+    def filled_fields(self, section: str) -> set[str]:
+        """Fields of `section` (its records, or the record itself) that `build` fills in: offsets,
+        counts and sizes other sections are placed by, and the fields a view places its elements by."""
+        out = {v.offset for v in self.views if v.table == section} | \
+              {v.length for v in self.views if v.table == section}
+        for s in self.sections:
+            for ref in self._refs(s):
+                if ref[0] == section and len(ref) == 2:
+                    out.add(ref[1])
+        return out
+
+    def table(self, section: str, rows) -> np.ndarray:
+        """A numpy table of `section`'s records filled by field name; fields the layout fills in
+        (`filled_fields`) may be left out."""
+        from .records import table
+        placeholders = dict.fromkeys(self.filled_fields(section), 0)
+        if isinstance(rows, Mapping):
+            n = len(next(iter(rows.values()))) if rows else 0
+            rows = {**{k: [0] * n for k in placeholders}, **rows}
+        else:
+            rows = [{**placeholders, **r} for r in rows]
+        return table(self.section(section).decl, rows, section)
+
     def build(self, values: Mapping[str, Any], tails: Mapping[str, bytes] | None = None) -> bytes:
         """The file from its sections' values (Containers, numpy tables, lists of records, bytes).
         Offsets, counts and sizes that the layout states as plain field references

@@ -68,7 +68,12 @@ class Format:
         return None
 
     def load(self, data, detection: Detection, *, name: str = "") -> Document:
-        raise NotImplementedError(f"{self.name}: load")
+        """Decode the bytes; by default the variant's layout is the whole document."""
+        layout = self.layout_for(detection.variant)
+        if layout is None:
+            raise NotImplementedError(f"{self.name}: load")
+        from .document import LayoutDocument
+        return LayoutDocument.from_bytes(data, detection, layout, name)
 
     def dump_as(self, decl_name: str, value: Any, data) -> dict:
         """JSON for `dump --as NAME.decl`; formats add derived keys (hash checks, names)."""
