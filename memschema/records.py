@@ -9,6 +9,7 @@ into the numpy dtype derived from the same declaration.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 import construct as c
@@ -75,7 +76,9 @@ def fill(decl, values: Mapping[str, Any], path: str = "") -> c.Container:
     return out
 
 
-def _encode_column(sc, column: list, path: str) -> list:
+def _encode_column(sc, column, path: str):
+    if isinstance(column, np.ndarray):
+        return column
     inner = _strip(sc)
     if isinstance(inner, c.Const):
         inner = inner.subcon
@@ -93,42 +96,91 @@ def _encode_column(sc, column: list, path: str) -> list:
 
 
 def _check_range(name: str, kind: np.dtype, column, path: str) -> np.ndarray:
-    if kind.kind in "iu" and not kind.subdtype:
-        arr = np.asarray(column, dtype=object) if len(column) else np.zeros(0, dtype=kind)
-        info = np.iinfo(kind)
-        for i, v in enumerate(column):
-            if not isinstance(v, (int, np.integer)) or not info.min <= int(v) <= info.max:
-                raise FormatError(f"{v!r} does not fit {kind.name} ({info.min} .. {info.max})",
-                                  f"{path}[{i}].{name}", None, "build")
-        return arr
+    """`column` as an array of `kind`, every value checked to fit (vectorised where the values allow)."""
     if kind.subdtype is not None and kind.subdtype[0] == np.uint8:   # fixed bytes
         size = kind.subdtype[1][0]
-        out = np.zeros((len(column), size), dtype=np.uint8)
         for i, v in enumerate(column):
-            b = bytes(v)
-            if len(b) != size:
-                raise FormatError(f"{len(b)} bytes for a {size}-byte field", f"{path}[{i}].{name}", None, "build")
-            out[i] = np.frombuffer(b, dtype=np.uint8)
-        return out
+            if len(v) != size:
+                raise FormatError(f"{len(v)} bytes for a {size}-byte field", f"{path}[{i}].{name}", None, "build")
+        joined = b"".join(bytes(v) if not isinstance(v, bytes) else v for v in column)
+        return np.frombuffer(joined, dtype=np.uint8).reshape(len(column), size)
+    if kind.kind in "iu" and not kind.subdtype:
+        info = np.iinfo(kind)
+        arr = np.asarray(column) if len(column) else np.zeros(0, dtype=kind)
+        if arr.dtype.kind not in "iu" or arr.dtype == object:
+            for i, v in enumerate(column):
+                if not isinstance(v, (int, np.integer)) or not info.min <= int(v) <= info.max:
+                    raise FormatError(f"{v!r} does not fit {kind.name} ({info.min} .. {info.max})",
+                                      f"{path}[{i}].{name}", None, "build")
+            return np.array(column, dtype=kind)
+        bad = np.nonzero((arr < info.min) | (arr > info.max))[0] if arr.size else ()
+        if len(bad):
+            i = int(bad[0])
+            raise FormatError(f"{column[i]!r} does not fit {kind.name} ({info.min} .. {info.max})",
+                              f"{path}[{i}].{name}", None, "build")
+        return arr.astype(kind)
     return np.asarray(column)
+
+
+@cache
+def _plan(decl) -> tuple[np.dtype, tuple]:
+    """(dtype, ((name, field, default, numpy kind), ...)) of a fixed-size record declaration."""
+    dtype = struct_dtype(decl)
+    names = set(dtype.names or ())
+    return dtype, tuple((sc.name, sc, default_of(sc), dtype.fields[sc.name][0])
+                        for sc in fields(decl) if sc.name in names)
+
+
+def _scalar(name: str, kind: np.dtype, v, path: str):
+    """One value checked to fit `kind` (the single-record twin of `_check_range`)."""
+    if kind.subdtype is not None and kind.subdtype[0] == np.uint8:
+        size = kind.subdtype[1][0]
+        if len(v) != size:
+            raise FormatError(f"{len(v)} bytes for a {size}-byte field", f"{path}.{name}", None, "build")
+        return np.frombuffer(bytes(v), dtype=np.uint8)
+    if kind.kind in "iu" and not kind.subdtype:
+        lo, hi = _bounds(kind)
+        if not isinstance(v, (int, np.integer)) or not lo <= int(v) <= hi:
+            raise FormatError(f"{v!r} does not fit {kind.name} ({lo} .. {hi})", f"{path}.{name}", None, "build")
+    return v
+
+
+@cache
+def _bounds(kind: np.dtype) -> tuple[int, int]:
+    info = np.iinfo(kind)
+    return int(info.min), int(info.max)
+
+
+def record(decl, values: Mapping[str, Any], path: str = "") -> np.record:
+    """One fixed-size record filled by field name (a numpy record of the declaration's dtype)."""
+    dtype, plan = _plan(decl)
+    extra = [k for k in values if k not in dtype.fields]
+    if extra:
+        raise FormatError(f"{', '.join(map(str, extra))}: not fields of this record", path, None, "build")
+    out = np.zeros(1, dtype=dtype).view(np.recarray)[0]
+    for name, sc, default, kind in plan:
+        v = values.get(name, default)
+        if v is _MISSING:
+            raise FormatError(f"no value for {name!r} and its declaration states no default", f"{path}.{name}",
+                              None, "build")
+        if isinstance(_strip(sc), (c.Adapter, c.Const, c.Default)) and not isinstance(v, (int, float, bytes)):
+            v = _encode_column(sc, [v], f"{path}.{name}")[0]
+        out[name] = _scalar(name, kind, v, path)
+    return out
 
 
 def table(decl, rows: Sequence[Mapping[str, Any]] | Mapping[str, Sequence], path: str = "") -> np.ndarray:
     """A numpy table of fixed-size records filled by field name.  `rows` is a list of mappings or a
     mapping of columns; unnamed fields take their declared defaults."""
-    dtype = struct_dtype(decl)
+    dtype, plan = _plan(decl)
     columns_given = isinstance(rows, Mapping)
     n = len(next(iter(rows.values()))) if columns_given and rows else (0 if columns_given else len(rows))
     out = np.zeros(n, dtype=dtype)
-    names = set(dtype.names or ())
     given = set(rows) if columns_given else set().union(*(r.keys() for r in rows)) if n else set()
-    extra = [k for k in given if k not in names]
+    extra = [k for k in given if k not in dtype.names]
     if extra:
         raise FormatError(f"{', '.join(map(str, extra))}: not fields of this record", path, None, "build")
-    for sc in fields(decl):
-        if sc.name not in names:
-            continue
-        default = default_of(sc)
+    for _, sc, default, kind in plan:
         if columns_given:
             column = rows.get(sc.name, _MISSING)
             if column is _MISSING:
@@ -145,17 +197,8 @@ def table(decl, rows: Sequence[Mapping[str, Any]] | Mapping[str, Sequence], path
                     raise FormatError(f"no value for {sc.name!r} and its declaration states no default",
                                       f"{path}[{i}].{sc.name}", None, "build")
                 column.append(v)
-        if isinstance(column, np.ndarray) and column.dtype.kind in "iuf":
-            kind = dtype.fields[sc.name][0]
-            if kind.kind in "iu" and len(column) and (column.min() < np.iinfo(kind).min
-                                                      or column.max() > np.iinfo(kind).max):
-                bad = int(np.nonzero((column < np.iinfo(kind).min) | (column > np.iinfo(kind).max))[0][0])
-                raise FormatError(f"{column[bad]!r} does not fit {kind.name}", f"{path}[{bad}].{sc.name}",
-                                  None, "build")
-            out[sc.name] = column
-            continue
         column = _encode_column(sc, column, f"{path}[].{sc.name}")
-        out[sc.name] = _check_range(sc.name, dtype.fields[sc.name][0], column, path)
+        out[sc.name] = _check_range(sc.name, kind, column, path)
     return out
 
 

@@ -13,7 +13,7 @@ from construct import Container
 
 from ...document import Document
 from ...errors import Finding, FormatError
-from ...records import table
+from ...records import record, table
 from ...registry import Detection
 from .seed import CONTENT_AREA, seed_block, seed_layout
 
@@ -120,7 +120,7 @@ class SeedDocument(Document):
         self._pending.append(row)
         self._blocks = None
         header.block_count = (header.block_count + 1) & 0xFFFFFFFF
-        return self.blocks[-1]
+        return record(seed_block, row, f"blocks[{len(self.blocks) if self._blocks is not None else '-1'}]")
 
     def drop_trailing(self) -> bytes:
         """Remove (and return) the bytes of a torn trailing block."""
