@@ -37,9 +37,9 @@ OPS = ("fromfile", "detect", "open", "decode", "validate", "dump", "write", "con
 
 def _op(op: str, case_id: str, path: str):
     import numpy as np
+    from cases import CASES
 
     import memschema
-    from cases import CASES
     case = next(c for c in CASES if c.id == case_id)
     if op == "fromfile":
         return lambda: np.fromfile(path, dtype=np.uint8)
