@@ -16,6 +16,7 @@ as one construct Struct (`as_construct`), and field lookup by byte offset (`expl
 from __future__ import annotations
 
 import bisect
+from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,12 +179,17 @@ class Layout:
         return f"<Layout {self.name}: {', '.join(s.name for s in self.sections)}>"
 
     # -- reading ---------------------------------------------------------------------------------
-    def parse(self, data, *, partial: bool = False, only: Sequence[str] | None = None) -> Parsed:
+    def parse(self, data, *, partial: bool = False, only: Sequence[str] | None = None,
+              lazy: bool = False) -> Parsed:
         """Every section in order.  A section that does not parse raises `FormatError` (path and
         offset of the failing field), or with `partial=True` ends the walk: `Parsed.error` says
         where, and the sections before it stay available (what `explain` shows on damaged files).
-        `only`: stop after the last of these sections (e.g. the header, for detection)."""
+        `only`: stop after the last of these sections (e.g. the header, for detection).
+        `lazy`: records of variable size are walked to find where each starts, but not kept: the
+        section's value is a `LazyRecords` sequence that parses a record when asked (memory is
+        8 bytes per record, for files larger than RAM)."""
         parsed = Parsed(self, data)
+        parsed.lazy = lazy
         last = max((i for i, s in enumerate(self.sections) if s.name in only), default=-1) if only else None
         for k, section in enumerate(self.sections):
             if last is not None and k > last:
@@ -401,6 +407,7 @@ class Parsed(Mapping):
         self.placed: dict[str, Placed] = {}
         self.error: FormatError | None = None
         self.failed: Section | None = None      # the section where parsing stopped
+        self.lazy = False
         self.context = root_context(**{FILE_SIZE: len(data)})
         self._cursor = 0
 
@@ -542,24 +549,31 @@ class Parsed(Mapping):
                 placed.end = end
             return placed
         values: list = []
-        offsets: list[int] = []
+        offsets = array("q")
         at = pos
-        while (count is None and at < end) or (count is not None and len(values) < count):
-            ctx._index = len(values)
+        while (count is None and at < end) or (count is not None and len(offsets) < count):
+            ctx._index = len(offsets)
             try:
-                value, after = walker.walk(section.decl, at, end, f"{section.name}[{len(values)}]", ctx)
+                value, after = walker.walk(section.decl, at, end, f"{section.name}[{len(offsets)}]", ctx)
             except FormatError as exc:
                 if count is not None:
                     raise
-                return Placed(section, pos, end, c.ListContainer(values), offsets=offsets,
-                              tail=Tail(at, end - at, exc))
+                placed = Placed(section, pos, end, self._records(section, values, offsets, at), offsets=offsets,
+                                tail=Tail(at, end - at, exc))
+                return placed
             if after <= at:
-                raise FormatError("a record of no bytes cannot repeat", f"{section.name}[{len(values)}]", at,
+                raise FormatError("a record of no bytes cannot repeat", f"{section.name}[{len(offsets)}]", at,
                                   "bad_count")
-            values.append(value)
+            if not self.lazy:
+                values.append(value)
             offsets.append(at)
             at = after
-        return Placed(section, pos, at, c.ListContainer(values), offsets=offsets)
+        return Placed(section, pos, at, self._records(section, values, offsets, at), offsets=offsets)
+
+    def _records(self, section: Section, values: list, offsets, end: int):
+        if self.lazy:
+            return LazyRecords(self, section, offsets, end)
+        return c.ListContainer(values)
 
     # -- views -------------------------------------------------------------------------------------
     def view_span(self, name: str, i: int) -> tuple[int, int]:
@@ -664,6 +678,35 @@ class Parsed(Mapping):
                 out.extend(window.leaves)
             covered = np.concatenate([covered, starts[hit]]) if len(hit) else covered
         return out
+
+
+class LazyRecords(Sequence):
+    """The records of a variable-size repeated section, parsed when asked (see `Layout.parse(lazy=)`)."""
+
+    def __init__(self, parsed: Parsed, section: Section, offsets, end: int):
+        self.parsed, self.section, self.offsets, self.end = parsed, section, offsets, end
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def span(self, i: int) -> tuple[int, int]:
+        return self.offsets[i], self.offsets[i + 1] if i + 1 < len(self.offsets) else self.end
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        start, stop = self.span(i)
+        ctx = self.parsed.context
+        ctx._index = i
+        return Walker(self.parsed.data).walk(self.section.decl, start, stop, f"{self.section.name}[{i}]", ctx)[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
 
 
 def _safe_walk(walker: Walker, decl, start: int, end: int, path: str, ctx) -> None:

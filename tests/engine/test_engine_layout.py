@@ -127,3 +127,16 @@ def test_hexdump_rows_tile_the_file(register):
     assert all(a.end == b.offset for a, b in zip(rows, rows[1:]))
     assert rows[-1].kind == "tail" and doc.parsed.placed["trailers"].tail.length == 1
     assert memschema.dump(doc) == data
+
+
+def test_lazy_records_keep_offsets_only_and_parse_on_demand():
+    from construct import GreedyBytes
+    rec = Struct("n" / Int8ul * "length", "b" / Bytes(this.n) * "bytes")
+    layout = Layout("lazy", "t", "records until the end", Section("recs", rec, "records", count=EOF),
+                    Section("rest", GreedyBytes, "nothing", size=EOF))
+    data = bytes([2, 1, 2, 0, 3, 7, 7, 7, 5, 1])            # three records, then a torn one
+    eager, lazy = layout.parse(data), layout.parse(data, lazy=True)
+    assert list(lazy.placed["recs"].offsets) == [0, 3, 4]
+    assert [r.b for r in lazy.recs] == [r.b for r in eager.recs] == [b"\x01\x02", b"", b"\x07\x07\x07"]
+    assert lazy.recs[-1].n == 3 and lazy.placed["recs"].tail.offset == 8
+    assert lazy.build() == eager.build() == data
