@@ -97,7 +97,10 @@ def element_dtype(elem: c.Construct, ctx) -> np.dtype | None:
             return None
         if sub is None or not isinstance(count, int) or count < 0:
             return None
-        return np.dtype((sub, (count,))) if count else None
+        try:
+            return np.dtype((sub, (count,))) if count else None
+        except (ValueError, OverflowError):   # more elements than numpy can describe: the bytes decide
+            return None
     return _fixed_dtype(elem)
 
 
