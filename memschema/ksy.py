@@ -41,6 +41,7 @@ class Ksy:
     undocumented: list[str] = field(default_factory=list)
     names: Names = field(default_factory=Names)
     section_ids: dict[str, str] = field(default_factory=dict)
+    regions: set[str] = field(default_factory=set)                 # sections wrapped in a region type
 
     @property
     def id(self) -> str:
@@ -267,12 +268,12 @@ class _Generator:
         if isinstance(inner, (c.GreedyRange, c.Array)):
             entry.update(self._element_type(sub, scope, hint, doc, where))
             return []
-        if isinstance(inner, (c.Struct, c.Switch)) or _primitive(inner):
+        if isinstance(inner, (c.Struct, c.Switch, c.Bytes, c.Const, c.Enum)) or _primitive(inner):
             return self.body(sub, entry, scope, hint, doc, where)
-        size = entry.pop("size")
-        before = self.body(sub, entry, scope, hint, doc, where)
-        entry.setdefault("size", size)
-        return before
+        # compressed, transformed, checksummed...: the bytes, placed and sized, decoded by memschema
+        entry["-note"] = f"(kept as bytes: memschema decodes this {type(inner).__name__} and checks it)"
+        self.ksy.opaque.append(f"{where}: {type(inner).__name__}")
+        return []
 
     def _prefixed(self, decl, entry: dict, scope: Scope, hint: str, doc: str, where: str) -> list[dict]:
         kind = _primitive(strip(decl.lengthfield))

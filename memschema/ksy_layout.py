@@ -158,6 +158,7 @@ class _Root:
     def _region(self, section: Section, entry: dict, before: list[dict], esize: str | None) -> dict:
         """A repeated section with a size: a type of its own over exactly those bytes."""
         kid = self.gen.ksy.section_ids[section.name]
+        self.gen.ksy.regions.add(section.name)
         name = self.gen._unique_type(f"{kid}_region")
         seq = [*before]
         if section.count is EOF:

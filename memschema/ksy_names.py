@@ -28,7 +28,7 @@ def kaitai_id(name: str) -> str:
 
 def strip(decl):
     """The construct that decides a field's Kaitai shape (renames, defaults, rebuilds unwrapped)."""
-    while isinstance(decl, (c.Renamed, c.Default, c.Rebuild)):
+    while isinstance(decl, (c.Renamed, c.Default, c.Rebuild, c.Hex, c.HexDump)):
         decl = decl.subcon
     return decl
 
