@@ -52,6 +52,16 @@ class Mem8(Format):
     def detect(self, data) -> Detection | None:
         return detect_m8(data)
 
+    def tables(self, doc) -> dict:
+        """`memschema export`: the native journal's records (seed files export their layout)."""
+        if doc.detection.variant != "native":
+            return {}
+        if doc.application != "st8":
+            return {"payloads": {k: [getattr(p, k) for p in doc.payloads] for k in
+                                 ("offset", "pair_index", "pairs", "location", "tombstoned", "crc_ok", "data")}}
+        return {"records": {k: [getattr(r, k) for r in doc.records] for k in
+                            ("offset", "pair_index", "pairs", "location", "tombstoned", "crc_ok", "key", "value")}}
+
     def samples(self) -> dict[str, bytes]:
         from .codecs import bincode
         from .native_store import NativeDocument, Wave
@@ -84,6 +94,16 @@ class T8R(Format):
 
     def load(self, data, detection: Detection, *, name: str = ""):
         return load_t8r(data, detection, name=name)
+
+    def tables(self, doc) -> dict:
+        """`memschema export`: the native journal's records (seed files export their layout)."""
+        if doc.detection.variant != "native":
+            return {}
+        if doc.application != "st8":
+            return {"payloads": {k: [getattr(p, k) for p in doc.payloads] for k in
+                                 ("offset", "pair_index", "pairs", "location", "tombstoned", "crc_ok", "data")}}
+        return {"records": {k: [getattr(r, k) for r in doc.records] for k in
+                            ("offset", "pair_index", "pairs", "location", "tombstoned", "crc_ok", "key", "value")}}
 
     def samples(self) -> dict[str, bytes]:
         from .codecs import bincode
