@@ -1,6 +1,7 @@
 """Language-neutral descriptions of the registered declarations, generated from the construct
 Structs themselves (the files under `schemas/` are this module's output, checked by a test):
-`<format>.json` per format, and a Kaitai Struct `<layout>.ksy` per format/variant with a layout."""
+`<format>.json` per format, a Kaitai Struct `<layout>.ksy` per format/variant with a layout, and
+the JSON Schemas of the command line's JSON output (`memschema.output_schemas`)."""
 
 from __future__ import annotations
 
@@ -96,6 +97,8 @@ def export(directory: Path) -> list[Path]:
         path = directory / f"{name}.json"
         path.write_text(render(data), encoding="utf-8")
         written.append(path)
+    from . import output_schemas
+    written += output_schemas.export(directory)
     specs, failed = ksy_specs()
     for ksy in specs.values():
         path = directory / f"{ksy.id}.ksy"
