@@ -2,13 +2,11 @@
 
 Both sides are reduced to plain trees keyed by memschema's field names, walking the declaration:
 memschema's Containers and numpy records by name, the Kaitai objects by the id the generator gave
-each field (`Ksy.ids`).  Enums compare as integers, bytes as bytes, floats bit for bit.
+each field (`Ksy.ids`).  Enums compare as integers, bytes as bytes, floats bit for bit
+(`memschema.strategies.compare.difference`).
 """
 
 from __future__ import annotations
-
-import math
-import struct
 
 import construct as c
 import numpy as np
@@ -18,10 +16,7 @@ from memschema.ksy_names import strip
 
 
 def _number(x):
-    if isinstance(x, (float, np.floating)):
-        x = float(x)
-        return ("nan", struct.pack("<d", x)) if math.isnan(x) else x
-    return int(x)
+    return float(x) if isinstance(x, (float, np.floating)) else int(x)
 
 
 def _case(decl, container):
@@ -97,26 +92,3 @@ def kaitai_plain(decl, obj, ksy: Ksy):
 def _type_name(obj) -> str:
     import re
     return re.sub(r"(?<!^)([A-Z])", r"_\1", type(obj).__name__).lower()
-
-
-def first_difference(a, b, path: str = "") -> str | None:
-    """Where two plain trees differ (memschema first, Kaitai second), or None."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        for key in a:
-            if key not in b:
-                return f"{path}.{key}: missing on the Kaitai side"
-            found = first_difference(a[key], b[key], f"{path}.{key}")
-            if found:
-                return found
-        return None
-    if isinstance(a, list) and isinstance(b, list):
-        if len(a) != len(b):
-            return f"{path}: {len(a)} elements in memschema, {len(b)} in Kaitai"
-        for i, (x, y) in enumerate(zip(a, b)):
-            found = first_difference(x, y, f"{path}[{i}]")
-            if found:
-                return found
-        return None
-    if a != b:
-        return f"{path}: memschema {a!r:.80} != Kaitai {b!r:.80}"
-    return None

@@ -11,7 +11,7 @@ import construct as c
 import pytest
 from corpus_support import CORPUS, corpus_files, require_corpus
 from schemas.conftest import load_parser
-from schemas.kaitai_compare import first_difference, kaitai_plain, memschema_plain
+from schemas.kaitai_compare import kaitai_plain, memschema_plain
 from schemas.layouts import TEST_DECLARATIONS, TEST_LAYOUTS
 
 import memschema
@@ -19,6 +19,7 @@ from memschema import registry
 from memschema.errors import FormatError
 from memschema.ksy import generate
 from memschema.layout import EOF
+from memschema.strategies.compare import difference
 
 
 def _layouts() -> dict:
@@ -110,7 +111,7 @@ def _where(parsed, path: str) -> str:
 
 
 def _check(name: str, parsed, path: str, mem, kai) -> None:
-    diff = first_difference(mem, kai, path)
+    diff = difference(mem, kai, path)
     assert diff is None, f"{name}: {_where(parsed, diff)}: {diff}"
 
 

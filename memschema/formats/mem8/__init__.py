@@ -53,14 +53,17 @@ class Mem8(Format):
         return detect_m8(data)
 
     def tables(self, doc) -> dict:
-        """`memschema export`: the native journal's records (seed files export their layout)."""
+        """`memschema export`: the native journal's records or raw payloads, one column per field of
+        their dataclass (the parsed frame and the finding stay out); seed files export their layout."""
         if doc.detection.variant != "native":
             return {}
-        if doc.application != "st8":
-            return {"payloads": {k: [getattr(p, k) for p in doc.payloads] for k in
-                                 ("offset", "pair_index", "pairs", "location", "tombstoned", "crc_ok", "data")}}
-        return {"records": {k: [getattr(r, k) for r in doc.records] for k in
-                            ("offset", "pair_index", "pairs", "location", "tombstoned", "crc_ok", "key", "value")}}
+        from dataclasses import fields
+
+        from .native_store import Payload, Record
+        name, cls, items = ("records", Record, doc.records) if doc.application == "st8" else \
+            ("payloads", Payload, doc.payloads)
+        columns = [f.name for f in fields(cls) if f.name not in ("frame", "problem")]
+        return {name: {k: [getattr(item, k) for item in items] for k in columns}}
 
     def samples(self) -> dict[str, bytes]:
         from .codecs import bincode
@@ -94,16 +97,6 @@ class T8R(Format):
 
     def load(self, data, detection: Detection, *, name: str = ""):
         return load_t8r(data, detection, name=name)
-
-    def tables(self, doc) -> dict:
-        """`memschema export`: the native journal's records (seed files export their layout)."""
-        if doc.detection.variant != "native":
-            return {}
-        if doc.application != "st8":
-            return {"payloads": {k: [getattr(p, k) for p in doc.payloads] for k in
-                                 ("offset", "pair_index", "pairs", "location", "tombstoned", "crc_ok", "data")}}
-        return {"records": {k: [getattr(r, k) for r in doc.records] for k in
-                            ("offset", "pair_index", "pairs", "location", "tombstoned", "crc_ok", "key", "value")}}
 
     def samples(self) -> dict[str, bytes]:
         from .codecs import bincode
