@@ -84,7 +84,6 @@ class _Generator:
         self.enums: dict[str, dict] = {}
         self._enum_keys: dict[tuple, str] = {}
         self._enum_by_decl: dict[int, str] = {}
-        self._scopes: dict[int, Scope] = {}
 
     # -- names ---------------------------------------------------------------------------------
     def _unique_type(self, name: str) -> str:
@@ -129,12 +128,15 @@ class _Generator:
         ids = self.ksy.names.of(struct)
         fields = {sc.name: (ids[sc.name], sc) for sc in struct.subcons if sc.name}
         scope = parent.child(fields) if parent is not None else Scope(fields, enum_of=self._enum_of)
-        self._scopes[id(struct)] = scope
         seq, instances = [], {}
         for sc in struct.subcons:
             if not sc.name:
-                if not isinstance(strip(sc), (c.Pass,)):
-                    raise Unsupported(f"{name}: an unnamed {type(strip(sc)).__name__} field")
+                inner = strip(sc)
+                if isinstance(inner, c.Padded) and inner.subcon is c.Pass:      # Padding(n)
+                    seq.append({"id": f"reserved_{len(seq)}", "size": self.expr(inner.length, scope),
+                                "doc": "padding (construct Padding, no field)"})
+                elif inner is not c.Pass:
+                    raise Unsupported(f"{name}: an unnamed {type(inner).__name__} field")
                 continue
             if isinstance(strip(sc.subcon), c.Computed):
                 instances[ids[sc.name]] = self._computed(sc, scope, name)

@@ -106,3 +106,11 @@ def test_a_layout_with_an_unknown_field_reference_is_refused_with_its_path():
                     Section("records", Int8ul, "r", count=this.header.missing))
     with pytest.raises(Unsupported, match="no field 'missing'"):
         generate("bad", layout)
+
+
+def test_unnamed_padding_is_reserved_bytes():
+    from construct import Padding
+    ksy = generate("pad", Layout("pad", "Pad", "a file", Section(
+        "header", Struct("a" / Int8ul * "a byte", Padding(3), "b" / Int8ul * "another"), "h")))
+    assert ksy.spec["types"]["header"]["seq"][1] == {"id": "reserved_1", "size": 3,
+                                                      "doc": "padding (construct Padding, no field)"}
