@@ -83,6 +83,11 @@ class Format:
     def add_commands(self, subparsers) -> None:
         """Add format-specific CLI subcommands (e.g. `lineage`)."""
 
+    def tables(self, doc: Document) -> dict[str, Any]:
+        """Derived tables for `memschema export` beyond the layout's sections: name ->
+        `memschema.export.Records(decl, values, extra)` or a mapping of column name -> values."""
+        return {}
+
     def samples(self) -> dict[str, bytes]:
         """Small sample files made by this format's own writer (file name -> bytes), for
         `memschema demo` and the README quick start."""

@@ -52,6 +52,19 @@ class Mem8(Format):
     def detect(self, data) -> Detection | None:
         return detect_m8(data)
 
+    def tables(self, doc) -> dict:
+        """`memschema export`: the native journal's records or raw payloads, one column per field of
+        their dataclass (the parsed frame and the finding stay out); seed files export their layout."""
+        if doc.detection.variant != "native":
+            return {}
+        from dataclasses import fields
+
+        from .native_store import Payload, Record
+        name, cls, items = ("records", Record, doc.records) if doc.application == "st8" else \
+            ("payloads", Payload, doc.payloads)
+        columns = [f.name for f in fields(cls) if f.name not in ("frame", "problem")]
+        return {name: {k: [getattr(item, k) for item in items] for k in columns}}
+
     def samples(self) -> dict[str, bytes]:
         from .codecs import bincode
         from .native_store import NativeDocument, Wave
