@@ -15,6 +15,7 @@ from ...errors import Finding, FormatError, error, warning
 from ...jsonify import to_jsonable
 from ...parsing import build, locate, parse
 from ...registry import Detection
+from ...timestamps import stamp
 from .seed import CONTENT_AREA, HEADER_SIZE, MAGIC, seed_file
 
 KEEP_ANY = 10      # read_by_importance keeps every block until this many are kept ...
@@ -171,7 +172,7 @@ class SeedDocument(Document):
                  f"identity_freq {h.identity_freq}"]
         if n:
             ts = [b.timestamp for b in self.blocks]
-            lines.append(f"timestamps {min(ts)} .. {max(ts)} µs; content bytes stored "
+            lines.append(f"timestamps {stamp(min(ts), 'us')} .. {stamp(max(ts), 'us')}; content bytes stored "
                          f"{sum(len(self.content(i)) for i in range(n))}; truncated blocks "
                          f"{sum(b.content_len > CONTENT_AREA for b in self.blocks)}")
             for i in range(min(n, 5)):
