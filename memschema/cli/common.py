@@ -22,6 +22,12 @@ EXIT_CODES_HELP = f"""exit codes:
   {EXIT_BROKEN_PIPE}  the output pipe was closed before everything was written (e.g. `| head`)"""
 
 
+# How the JSON outputs describe a finding and a report (docs/cli.md renders these).
+FINDING_JSON = "{severity, code, message, path, offset}: offset is the absolute byte offset or null"
+REPORT_JSON = ("{source, format, variant, ok, errors, warnings, findings}: errors/warnings are counts, "
+               "findings a list of " + FINDING_JSON.split(":")[0])
+
+
 def err(msg: str) -> None:
     print(f"memschema: {msg}", file=sys.stderr)
 
@@ -36,16 +42,21 @@ def print_envelope(**fields) -> None:
     print_json(envelope(**fields))
 
 
-def add_command(sub, name: str, summary: str, examples: str, *, description: str = "") -> argparse.ArgumentParser:
-    """A subcommand whose `--help` shows its description, examples and the exit codes."""
-    return sub.add_parser(name, help=summary, description=textwrap.fill(description or summary, 79),
-                          epilog=f"examples:\n{examples.rstrip()}\n\n{EXIT_CODES_HELP}",
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_command(sub, name: str, summary: str, examples: str, json_keys: dict[str, str], *,
+                description: str = "") -> argparse.ArgumentParser:
+    """A subcommand with `--json`, whose `--help` shows its description, examples and the exit codes.
 
-
-def add_json_flag(parser: argparse.ArgumentParser, what: str = "the result") -> None:
+    `examples` (one command a line, `# comment` allowed) and `json_keys` (top-level key -> meaning,
+    besides `memschema_output`) are kept on the parser: docs/cli.md is generated from them and a
+    test runs every example and checks every key."""
+    parser = sub.add_parser(name, help=summary, description=textwrap.fill(description or summary, 79),
+                            epilog=f"examples:\n{examples.rstrip()}\n\n{EXIT_CODES_HELP}",
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true",
-                        help=f"print {what} as one JSON object (key \"memschema_output\": version of the shape)")
+                        help="print one JSON object: \"memschema_output\" (version of the shape), then "
+                             + ", ".join(json_keys))
+    parser.set_defaults(doc_examples=examples, doc_json_keys=json_keys)
+    return parser
 
 
 def add_all_flag(parser: argparse.ArgumentParser) -> None:

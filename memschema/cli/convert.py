@@ -7,7 +7,7 @@ import sys
 from .. import api, registry
 from ..errors import FormatError
 from ..source import atomic_write
-from .common import EXIT_OK, EXIT_UNREADABLE, add_command, add_json_flag, err, print_envelope
+from .common import EXIT_OK, EXIT_UNREADABLE, FINDING_JSON, add_command, err, print_envelope
 
 EXAMPLES = """\
   memschema convert tests/corpus/mem8/json_context_gather_input.zlib.m8 context_seed.m8
@@ -15,16 +15,24 @@ EXAMPLES = """\
   memschema convert --json brain_spec_v1.amem brain_as_agentic.amem --to amem/agentic-memory"""
 
 
+JSON_KEYS = {
+    "source": "the file converted",
+    "output": "the file written (atomically)",
+    "target": "the format id written, e.g. amem/spec-v1",
+    "bytes": "size of the output",
+    "findings": "what the target could not hold, each " + FINDING_JSON,
+}
+
+
 def add(sub) -> None:
     conversions = "\n".join(f"  {c.source:22} -> {c.target:22} {c.description}" for c in registry.converters())
     s = add_command(sub, "convert", "convert between formats/layouts (see --to)",
-                    EXAMPLES + "\n\nconversions:\n" + conversions,
+                    EXAMPLES + "\n\nconversions:\n" + conversions, JSON_KEYS,
                     description="Convert a file into another format or layout and write it atomically.  What "
                                 "the target cannot hold is reported as findings (stderr, or in --json).")
     s.add_argument("input")
     s.add_argument("output")
     s.add_argument("--to", help="target format id; required when several conversions apply")
-    add_json_flag(s, "what was written and the findings")
     s.set_defaults(func=run)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from .. import api, registry
 from ..output import detection_json
 from ..source import atomic_write
-from .common import EXIT_UNREADABLE, add_command, add_json_flag, err, print_envelope
+from .common import EXIT_UNREADABLE, REPORT_JSON, add_command, err, print_envelope
 from .reporting import report_lines, report_status
 
 EXAMPLES = """\
@@ -27,13 +27,20 @@ EXAMPLES = """\
 PREFIX = "memschema-samples-"
 
 
+JSON_KEYS = {
+    "directory": "the folder the samples were written to",
+    "files": "what `detect --json` says of each sample",
+    "reports": "the validation report of each sample, " + REPORT_JSON,
+}
+
+
 def add(sub) -> None:
     s = add_command(sub, "demo", "write sample files of every format and validate them", EXAMPLES,
+                    JSON_KEYS,
                     description="Write small sample files of every format with memschema's own writers, then "
                                 "detect and validate them.  Without DIR a new folder is made in the temporary "
                                 "folder (never inside a git checkout) and its path is printed.")
     s.add_argument("directory", nargs="?", metavar="DIR", help="where to write (default: a new folder, printed)")
-    add_json_flag(s, "the folder, the files and their reports")
     s.set_defaults(func=run)
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 from .. import api
 from ..output import detection_json
 from ..registry import NOT_BINARY
-from .common import EXIT_OK, EXIT_UNREADABLE, add_command, add_json_flag, err, print_envelope
+from .common import EXIT_OK, EXIT_UNREADABLE, add_command, err, print_envelope
 from .progress import Progress
 from .walk import expand, has_folder
 
@@ -17,13 +17,19 @@ EXAMPLES = """\
   memschema detect tests/corpus               # a folder: every file below it, then counts per format"""
 
 
+JSON_KEYS = {
+    "files": "one entry per file: {source, format, variant, id, description, memory_file}, or {source, error} "
+             "for a file that cannot be read",
+    "summary": "{files, by_format}: by_format counts each format id, \"not memory files\" and \"unreadable\"",
+}
+
+
 def add(sub) -> None:
-    s = add_command(sub, "detect", "name the format of each file", EXAMPLES,
+    s = add_command(sub, "detect", "name the format of each file", EXAMPLES, JSON_KEYS,
                     description="Name the format and variant of each file, or say what a file that is not a "
                                 "memory file looks like (zlib JSON, JSON, text, ...).  Folders are walked "
                                 "recursively and every file in them is named.")
     s.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
-    add_json_flag(s, "one entry per file and the counts")
     s.set_defaults(func=run)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import api
 from ..errors import FormatError
 from ..output import document_json, envelope
-from .common import EXIT_OK, EXIT_UNREADABLE, add_command, add_json_flag, err, print_json
+from .common import EXIT_OK, EXIT_UNREADABLE, add_command, err, print_json
 
 EXAMPLES = """\
   memschema dump --json seed.m8
@@ -14,13 +14,21 @@ EXAMPLES = """\
   memschema dump --json sample_store.rvf | head -n 5      # a closed pipe ends the dump (exit 141)"""
 
 
+JSON_KEYS = {
+    "format": "the format id, e.g. mem8, rvf, amem",
+    "variant": "the detected layout or dialect (seed, native, runtime, agentic-memory, ...), null if none; "
+               "absent with --as (nothing is detected)",
+    "…": "every key of the format's dump (see the format's page); with --as: `kind` and the structure under "
+         "the key named by it",
+}
+
+
 def add(sub) -> None:
-    s = add_command(sub, "dump", "every field as JSON (bytes as hex)", EXAMPLES,
+    s = add_command(sub, "dump", "every field as JSON (bytes as hex)", EXAMPLES, JSON_KEYS,
                     description="Print every field of a memory file as JSON: `format` and `variant`, then the "
                                 "format's own keys (byte strings as lowercase hex, integers exact, enum members "
                                 "by name).  With --as, parse the bytes as one registered declaration.")
     s.add_argument("file")
-    add_json_flag(s, "the fields (JSON is the only form; the flag is accepted for symmetry)")
     s.add_argument("--as", dest="as_decl", metavar="FORMAT.DECLARATION",
                    help="parse the bytes as one declaration (list: `memschema schemas`)")
     s.add_argument("--format", help="skip detection, e.g. amem/spec-v1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import api
 from ..errors import FormatError
 from ..output import envelope, unreadable_report
-from .common import EXIT_UNREADABLE, add_all_flag, add_command, add_json_flag, err, print_json
+from .common import EXIT_UNREADABLE, FINDING_JSON, add_all_flag, add_command, err, print_json
 from .reporting import report_lines, report_status
 
 EXAMPLES = """\
@@ -14,14 +14,21 @@ EXAMPLES = """\
   memschema inspect --format amem/spec-v1 brain_spec_v1.amem"""
 
 
+JSON_KEYS = {
+    "source": "the file", "format": "format id", "variant": "layout or dialect, null if none",
+    "ok": "no finding of severity error", "errors": "number of errors", "warnings": "number of warnings",
+    "findings": "every finding, each " + FINDING_JSON,
+    "description": "what the detected format and variant are", "summary": "the summary, as lines of text",
+}
+
+
 def add(sub) -> None:
-    s = add_command(sub, "inspect", "human summary of a file and its findings", EXAMPLES,
+    s = add_command(sub, "inspect", "human summary of a file and its findings", EXAMPLES, JSON_KEYS,
                     description="Summarise one memory file (counts, time span with ISO 8601 UTC beside the raw "
                                 "value, index health) and list its validation findings.  The exit status "
                                 "reflects the findings, as `validate` does.")
     s.add_argument("file")
     s.add_argument("--format", help="skip detection, e.g. amem/spec-v1")
-    add_json_flag(s, "the summary lines and the validation report")
     add_all_flag(s)
     s.set_defaults(func=run)
 

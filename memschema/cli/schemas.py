@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .. import registry
 from ..schemas import describe, export, export_data
-from .common import EXIT_OK, add_command, add_json_flag, print_envelope
+from .common import EXIT_OK, add_command, print_envelope
 
 EXAMPLES = """\
   memschema schemas                      # name, size in bytes (or "variable") and meaning of each
@@ -14,12 +14,19 @@ EXAMPLES = """\
   memschema schemas --export schemas_out # one JSON description per format, as in schemas/"""
 
 
+JSON_KEYS = {
+    "formats": "per format: {format, title, variants, declarations}; each declaration {size, doc, fields}, each "
+               "field {name, offset, size, type, doc} (offset/size null when variable)",
+    "written": "with --export: the files written",
+}
+
+
 def add(sub) -> None:
     s = add_command(sub, "schemas", "list every registered declaration (for dump --as)", EXAMPLES,
+                    JSON_KEYS,
                     description="List every registered declaration (`FORMAT.NAME`, usable with `dump --as`), "
                                 "or write the language-neutral descriptions generated from them.")
     s.add_argument("--export", metavar="DIR", help="write one JSON description per format to DIR")
-    add_json_flag(s, "the declarations with their fields")
     s.set_defaults(func=run)
 
 

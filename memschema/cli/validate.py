@@ -6,7 +6,7 @@ from .. import api
 from ..errors import FormatError
 from ..output import unreadable_report
 from ..registry import NOT_BINARY
-from .common import EXIT_OK, EXIT_UNREADABLE, add_all_flag, add_command, add_json_flag, err, print_envelope
+from .common import EXIT_OK, EXIT_UNREADABLE, REPORT_JSON, add_all_flag, add_command, err, print_envelope
 from .progress import Progress
 from .reporting import Tally, report_lines, report_status
 from .walk import expand, has_folder
@@ -18,13 +18,21 @@ EXAMPLES = """\
   memschema validate tests/corpus/mem8                # a folder: every file below it, then a summary"""
 
 
+JSON_KEYS = {
+    "reports": "one per file read, " + REPORT_JSON + "; a file that cannot be read is a report with one "
+               "error finding (code unreadable or not_memory_file)",
+    "skipped": "files found in folders that are not memory files: {source, format, variant}",
+    "summary": "{files, ok, with_errors, unreadable, skipped, codes}: codes lists {code, severity, count}",
+}
+
+
 def add(sub) -> None:
     s = add_command(sub, "validate", "report every finding with severity, code, path and offset", EXAMPLES,
+                    JSON_KEYS,
                     description="Validate memory files: every finding with its severity, stable code, field "
                                 "path and absolute byte offset.  Folders are walked recursively; files in them "
                                 "that are plainly not memory files (text, JSON, zlib JSON) are skipped.")
     s.add_argument("paths", nargs="+", metavar="PATH", help="memory files or folders")
-    add_json_flag(s, "the reports and the summary")
     s.add_argument("--strict", action="store_true", help="strict policy (what upstream cannot read back is an error)")
     s.add_argument("--format", help="skip detection, e.g. amem/spec-v1")
     add_all_flag(s)

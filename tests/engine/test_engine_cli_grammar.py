@@ -83,7 +83,8 @@ def test_every_command_has_a_json_option():
         assert "--json" in flags, f"memschema {name} has no --json"
 
 
-def test_every_json_output_carries_the_envelope(capsys, samples, tmp_path):
+def test_every_json_output_carries_the_envelope_and_only_documented_keys(capsys, samples, tmp_path):
+    commands = next(a for a in cli.build_parser()._actions if a.dest == "command").choices
     seed, amem = str(samples / "seed.m8"), str(samples / "brain_agentic.amem")
     for argv in (["detect", "--json", seed], ["inspect", "--json", amem], ["dump", "--json", seed],
                  ["validate", "--json", seed], ["schemas", "--json"], ["demo", "--json", str(tmp_path / "d")],
@@ -92,6 +93,12 @@ def test_every_json_output_carries_the_envelope(capsys, samples, tmp_path):
                  ["dump", "--json", "--as", "mem8.seed_header", seed]):
         status, out = run_json(capsys, *argv)
         assert status == 0, argv
+        documented = commands[argv[0]].get_default("doc_json_keys")
+        keys = set(out) - {"memschema_output"}
+        if "…" in documented:   # dump: the common keys, then the format's own (--as: no detection, no variant)
+            assert set(documented) - {"…"} - ({"variant"} if "--as" in argv else set()) <= keys, argv
+        else:
+            assert keys <= set(documented), f"memschema {argv[0]} --json: undocumented keys {keys - set(documented)}"
 
 
 def test_findings_have_one_shape_in_every_command(capsys, samples, broken_rvf, tmp_path):

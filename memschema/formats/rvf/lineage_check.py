@@ -135,15 +135,21 @@ LINEAGE_EXAMPLES = """\
   memschema lineage --json tests/corpus/rvf               # every RVF file of a folder"""
 
 
+LINEAGE_JSON_KEYS = {
+    "files": "per RVF file: {file_id, lineage_depth, is_root, ancestry, broken}; ancestry lists the checked "
+             "links child -> parent, broken the failures with code, reason and offset",
+    "unreadable": "files that could not be read",
+}
+
+
 def add_lineage_command(subparsers) -> None:
-    from ...cli.common import add_command, add_json_flag
+    from ...cli.common import add_command
     s = add_command(subparsers, "lineage", "RVF: ancestry of each file and any broken lineage link",
-                    LINEAGE_EXAMPLES,
+                    LINEAGE_EXAMPLES, LINEAGE_JSON_KEYS,
                     description="Show the ancestry of each RVF file among the files given (the files of a "
                                 "folder, not of its sub-folders) and check every child's FileIdentity against "
                                 "its parent: parent_id, lineage_depth, parent_hash.")
     s.add_argument("paths", nargs="+", metavar="FILE|DIR")
-    add_json_flag(s, "the ancestry of every file")
     s.set_defaults(func=_cmd_lineage)
 
 
