@@ -43,14 +43,14 @@ def print_envelope(**fields) -> None:
 
 
 def add_command(sub, name: str, summary: str, examples: str, json_keys: dict[str, str], *,
-                description: str = "") -> argparse.ArgumentParser:
+                description: str = "", more: str = "") -> argparse.ArgumentParser:
     """A subcommand with `--json`, whose `--help` shows its description, examples and the exit codes.
 
     `examples` (one command a line, `# comment` allowed) and `json_keys` (top-level key -> meaning,
     besides `memschema_output`) are kept on the parser: docs/cli.md is generated from them and a
-    test runs every example and checks every key."""
+    test runs every example and checks every key.  `more` is extra help text shown after the examples."""
     parser = sub.add_parser(name, help=summary, description=textwrap.fill(description or summary, 79),
-                            epilog=f"examples:\n{examples.rstrip()}\n\n{EXIT_CODES_HELP}",
+                            epilog=f"examples:\n{examples.rstrip()}\n\n{more}{EXIT_CODES_HELP}",
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object: \"memschema_output\" (version of the shape), then "

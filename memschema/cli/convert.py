@@ -26,8 +26,8 @@ JSON_KEYS = {
 
 def add(sub) -> None:
     conversions = "\n".join(f"  {c.source:22} -> {c.target:22} {c.description}" for c in registry.converters())
-    s = add_command(sub, "convert", "convert between formats/layouts (see --to)",
-                    EXAMPLES + "\n\nconversions:\n" + conversions, JSON_KEYS,
+    s = add_command(sub, "convert", "convert between formats/layouts (see --to)", EXAMPLES, JSON_KEYS,
+                    more=f"conversions:\n{conversions}\n\n",
                     description="Convert a file into another format or layout and write it atomically.  What "
                                 "the target cannot hold is reported as findings (stderr, or in --json).")
     s.add_argument("input")

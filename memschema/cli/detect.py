@@ -14,13 +14,14 @@ from .walk import expand, has_folder
 EXAMPLES = """\
   memschema detect seed.m8 brain_agentic.amem sample_store.rvf
   memschema detect --json sample_journal.t8
-  memschema detect tests/corpus               # a folder: every file below it, then counts per format"""
+  memschema detect tests/corpus/mem8          # a folder: every file below it, then counts per format"""
 
 
 JSON_KEYS = {
     "files": "one entry per file: {source, format, variant, id, description, memory_file}, or {source, error} "
              "for a file that cannot be read",
-    "summary": "{files, by_format}: by_format counts each format id, \"not memory files\" and \"unreadable\"",
+    "summary": "{files, by_format}: by_format counts each format id, \"not memory files\" (text, JSON, ...), "
+               "\"unknown layout\" (binary, nothing matched) and \"unreadable\"",
 }
 
 
@@ -51,7 +52,8 @@ def run(args) -> int:
             continue
         progress.finish_one()
         entries.append(detection_json(target.name, found))
-        counts[found.id if found.is_memory_file else "not memory files"] += 1
+        counts[found.id if found.is_memory_file else
+               "not memory files" if found.format == NOT_BINARY else "unknown layout"] += 1
         # Named on the command line, or binary but of no known layout: the caller expected a memory file.
         if not found.is_memory_file and (target.explicit or found.format != NOT_BINARY):
             status = EXIT_UNREADABLE

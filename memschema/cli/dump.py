@@ -11,7 +11,7 @@ EXAMPLES = """\
   memschema dump --json seed.m8
   memschema dump --json --format amem/spec-v1 brain_spec_v1.amem
   memschema dump --json --as rvf.lineage_record tests/corpus/rvf/spec_lineage_record.bin
-  memschema dump --json sample_store.rvf | head -n 5      # a closed pipe ends the dump (exit 141)"""
+  memschema dump --json sample_store.rvf | head -n 5      # a closed pipe ends the dump quietly, status 141"""
 
 
 JSON_KEYS = {
