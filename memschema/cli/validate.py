@@ -69,6 +69,5 @@ def run(args) -> int:
     if args.json:
         print_envelope(reports=[r.to_json() for r in reports], skipped=tally.skipped, summary=tally.to_json())
     elif summarise:
-        print(tally.line(args.all))
-        print("\n".join(tally.code_lines()))
+        print("\n".join([tally.line(args.all), *tally.code_lines()]))
     return status
