@@ -120,12 +120,17 @@ def declarations(patterns: list[str]) -> str:
 # --- byte maps (filled in by `memschema hexdump` once it exists) ----------------------------------
 
 @cache
-def _samples() -> Path:
+def _samples_folder() -> tempfile.TemporaryDirectory:
+    """The samples of `memschema demo`, written once per build (removed when the build exits)."""
     from memschema.cli import main
-    folder = Path(tempfile.mkdtemp(prefix="memschema-docs-"))
+    folder = tempfile.TemporaryDirectory(prefix="memschema-docs-")
     with contextlib.redirect_stdout(io.StringIO()):
-        main(["demo", str(folder)])
+        main(["demo", folder.name])
     return folder
+
+
+def _samples() -> Path:
+    return Path(_samples_folder().name)
 
 
 def byte_map(args: list[str]) -> str:
