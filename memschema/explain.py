@@ -67,12 +67,11 @@ def open_explained(source: Source, format: str | None = None, *, checks: bool = 
 
 def explain(source: Source, offsets: list[int], format: str | None = None) -> list[dict]:
     """For each offset: the innermost field (path, span, bytes, value, doc) and the findings there."""
-    ex = open_explained(source, format)
-    out = []
-    for offset in offsets:
-        answer = explain_offset(ex.parsed, offset)
-        out.append(_explanation_json(ex, answer))
-    return out
+    return explain_opened(open_explained(source, format), offsets)
+
+
+def explain_opened(ex: Explained, offsets: list[int]) -> list[dict]:
+    return [_explanation_json(ex, explain_offset(ex.parsed, offset)) for offset in offsets]
 
 
 def _explanation_json(ex: Explained, answer: Explanation) -> dict:

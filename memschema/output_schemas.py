@@ -3,8 +3,9 @@
 `dump.schema.json` is derived from the registered layouts: for each format/variant the sections and
 the type of every declared field (integers with their range, floats, enums by name or integer,
 bytes as lowercase hex of their length, records as arrays), selected by `format`/`variant`; formats
-without a layout are held to the common keys.  `validate`, `explain` and `hexdump` print fixed
-shapes (findings, explanations), stated once here.
+without a layout are held to the common keys.  `validate`, `detect`, `explain` and `hexdump` print
+fixed shapes (findings, explanations), stated once here.  Every output is one object whose first key
+is `memschema_output` (`memschema.output.OUTPUT_VERSION`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,23 @@ import construct as c
 
 from . import registry
 from .ksy_names import strip
+from .output import OUTPUT_VERSION
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _NUMBER = {"type": ["number", "string"], "description": "a JSON number; NaN/Infinity/-Infinity as strings"}
 _INT_BITS = {"B": (8, False), "H": (16, False), "I": (32, False), "L": (32, False), "Q": (64, False),
              "b": (8, True), "h": (16, True), "i": (32, True), "l": (32, True), "q": (64, True)}
+
+VERSION = {"const": OUTPUT_VERSION, "description": "version of the output's shape (memschema.output)"}
+
+
+def _envelope(title: str, required: list[str], properties: dict, defs: dict | None = None) -> dict:
+    out = {"$schema": DRAFT, "title": title, "type": "object", "required": ["memschema_output", *required],
+           "properties": {"memschema_output": VERSION, **properties}}
+    if defs:
+        out["$defs"] = defs
+    return out
+
 
 FINDING = {
     "type": "object", "required": ["severity", "code", "message", "path", "offset"],
@@ -94,11 +107,11 @@ def dump_schema() -> dict:
         when = {"properties": {"format": {"const": fmt}, **({"variant": {"const": variant}} if variant else {})},
                 "required": ["format", *(["variant"] if variant else [])]}
         branches.append({"if": when, "then": {"$ref": f"#/$defs/{name}"}})
-    return {"$schema": DRAFT, "title": "memschema dump --json FILE",
-            "type": "object", "required": ["format"],
-            "properties": {"format": {"enum": sorted(f.name for f in registry.formats())},
-                           "variant": {"type": ["string", "null"]}},
-            "allOf": branches, "$defs": defs}
+    out = _envelope("memschema dump --json FILE", ["format", "variant"],
+                    {"format": {"enum": sorted(f.name for f in registry.formats())},
+                     "variant": {"type": ["string", "null"]}}, defs)
+    out["allOf"] = branches
+    return out
 
 
 def validate_schema() -> dict:
@@ -107,8 +120,34 @@ def validate_schema() -> dict:
                              "variant": {"type": ["string", "null"]}, "ok": {"type": "boolean"},
                              "errors": {"type": "integer", "minimum": 0}, "warnings": {"type": "integer", "minimum": 0},
                              "findings": {"type": "array", "items": {"$ref": "#/$defs/finding"}}}}
-    return {"$schema": DRAFT, "title": "memschema validate --json FILE...",
-            "type": "array", "items": report, "$defs": {"finding": FINDING}}
+    kind = {"type": "object", "required": ["source", "format", "variant"],
+            "properties": {"source": {"type": "string"}, "format": {"type": "string"},
+                           "variant": {"type": ["string", "null"]}}}
+    count = {"type": "integer", "minimum": 0}
+    summary = {"type": "object", "required": ["files", "ok", "with_errors", "unreadable", "skipped", "codes"],
+               "properties": {"files": count, "ok": count, "with_errors": count, "unreadable": count, "skipped": count,
+                              "codes": {"type": "array", "items": {
+                                  "type": "object", "required": ["code", "severity", "count"],
+                                  "properties": {"code": FINDING["properties"]["code"],
+                                                 "severity": FINDING["properties"]["severity"], "count": count}}}}}
+    return _envelope("memschema validate --json PATH...", ["reports", "skipped", "summary"],
+                     {"reports": {"type": "array", "items": report}, "skipped": {"type": "array", "items": kind},
+                      "summary": summary}, {"finding": FINDING})
+
+
+def detect_schema() -> dict:
+    entry = {"type": "object", "required": ["source"],
+             "properties": {"source": {"type": "string"}, "format": {"type": "string"},
+                            "variant": {"type": ["string", "null"]}, "id": {"type": "string"},
+                            "description": {"type": "string"}, "memory_file": {"type": "boolean"},
+                            "error": {"type": "string"}},
+             "oneOf": [{"required": ["format", "variant", "id", "description", "memory_file"]},
+                       {"required": ["error"]}]}
+    summary = {"type": "object", "required": ["files", "by_format"],
+               "properties": {"files": {"type": "integer", "minimum": 0},
+                              "by_format": {"type": "object", "additionalProperties": {"type": "integer"}}}}
+    return _envelope("memschema detect --json PATH...", ["files", "summary"],
+                     {"files": {"type": "array", "items": entry}, "summary": summary})
 
 
 def explain_schema() -> dict:
@@ -122,11 +161,29 @@ def explain_schema() -> dict:
                              "message": {"type": "string"},
                              "findings": {"type": "array", "items": {"$ref": "#/$defs/finding"}},
                              "parsing_stopped": {"type": "object"}}}
-    return {"$schema": DRAFT, "title": "memschema explain --json FILE OFFSET...",
-            "type": "array", "items": answer, "$defs": {"finding": FINDING}}
+    kind = {"file": {"type": "string"}, "format": {"type": "string"}, "variant": {"type": ["string", "null"]}}
+    return _envelope("memschema explain --json FILE OFFSET...", ["file", "format", "variant", "offsets"],
+                     {**kind, "offsets": {"type": "array", "items": answer}}, {"finding": FINDING})
 
 
-SCHEMAS = {"dump": dump_schema, "validate": validate_schema, "explain": explain_schema}
+def hexdump_schema() -> dict:
+    row = {"type": "object", "required": ["offset", "size", "path", "kind", "hex", "findings"],
+           "properties": {"offset": {"type": "integer", "minimum": 0}, "size": {"type": "integer", "minimum": 0},
+                          "path": {"type": "string"}, "kind": {"enum": ["field", "gap", "tail", "error"]},
+                          "hex": {"type": "string", "pattern": "^([0-9a-f]{2})*$"}, "value": {},
+                          "message": {"type": "string"},
+                          "findings": {"type": "array", "items": {"$ref": "#/$defs/finding"}}}}
+    stopped = {"type": ["object", "null"], "properties": {"path": {"type": "string"},
+                                                          "offset": {"type": ["integer", "null"]},
+                                                          "message": {"type": "string"}}}
+    return _envelope("memschema hexdump --json FILE", ["file", "format", "variant", "rows", "parsing_stopped"],
+                     {"file": {"type": "string"}, "format": {"type": "string"},
+                      "variant": {"type": ["string", "null"]}, "rows": {"type": "array", "items": row},
+                      "parsing_stopped": stopped}, {"finding": FINDING})
+
+
+SCHEMAS = {"dump": dump_schema, "validate": validate_schema, "detect": detect_schema, "explain": explain_schema,
+           "hexdump": hexdump_schema}
 
 
 def render(schema: dict) -> str:
@@ -142,4 +199,5 @@ def export(directory: Path) -> list[Path]:
     return written
 
 
-__all__ = ["SCHEMAS", "dump_schema", "explain_schema", "export", "render", "validate_schema", "value_schema"]
+__all__ = ["SCHEMAS", "detect_schema", "dump_schema", "explain_schema", "export", "hexdump_schema", "render",
+           "validate_schema", "value_schema"]

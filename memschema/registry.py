@@ -131,8 +131,8 @@ def _load_plugins() -> None:
     _loaded = True
     pkg = importlib.import_module(__package__ + ".formats")
     for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
-        if info.name.rsplit(".", 1)[-1] == "strategies":
-            continue   # hypothesis strategies load on demand (memschema.strategies), not with the formats
+        if info.name.rpartition(".")[2] == "strategies":
+            continue  # hypothesis strategies register nothing; memschema.strategies imports them on demand
         importlib.import_module(info.name)
     try:
         from importlib.metadata import entry_points

@@ -47,7 +47,7 @@ def test_validate_exit_codes_and_json(tmp_path, capsys):
     assert cli.main(["validate", "--strict", str(torn)]) == 1
     capsys.readouterr()
     assert cli.main(["validate", "--json", "--strict", str(good), str(torn)]) == 1
-    reports = json.loads(capsys.readouterr().out)
+    reports = json.loads(capsys.readouterr().out)["reports"]
     finding = reports[1]["findings"][0]
     assert finding == {"severity": "error", "code": "mem8.trailing_partial_block", "path": "trailing",
                        "offset": 30 + 4096, "message": finding["message"]}

@@ -110,7 +110,7 @@ def test_explain_and_hexdump_on_a_damaged_file_stop_where_parsing_stops(register
         memschema.load(path)
     assert exc.value.path == "records"
     assert cli.main(["explain", "--json", str(path), "5", "20"]) in (0, 1)
-    answers = json.loads(capsys.readouterr().out)
+    answers = json.loads(capsys.readouterr().out)["offsets"]
     assert answers[0]["path"] == "header.record_count" and answers[0]["value"] == 1000
     assert answers[1]["parsing_stopped"]["path"] == "records"
     assert cli.main(["hexdump", str(path)]) in (0, 1)

@@ -12,6 +12,7 @@ from ...dtypes import floats
 from ...errors import Finding, FormatError
 from ...parsing import build, locate, parse
 from ...registry import Detection
+from ...timestamps import stamp
 from ...walker import parse_value
 from . import queries, spec_v1
 from .agentic_store import EDGE_NAMES, EVENT_NAMES, enum_name, f32, ints, pairs
@@ -322,7 +323,7 @@ class SpecDocument(AmemTables):
             sess, counts = np.unique(n["session"], return_counts=True)
             lines.append(f"sessions ({len(sess)}): " + ", ".join(f"{int(s)}: {c}" for s, c in
                                                                  list(zip(sess, counts))[:10]))
-            lines.append(f"time span: {int(n['timestamp'].min())} .. {int(n['timestamp'].max())} s")
+            lines.append(f"time span: {stamp(n['timestamp'].min())} .. {stamp(n['timestamp'].max())}")
         health = [f"{spec_v1.INDEX_NAMES[k]} ({length} B) {'ok' if self.index_consistent(k) else 'disagrees'}"
                   for k, _, length, _ in self.index_scan[0]]
         if self.index_scan[1] is not None:

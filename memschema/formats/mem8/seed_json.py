@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
+from ...timestamps import stamp
 from .seed import CONTENT_AREA
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,10 +36,6 @@ def _rows(doc: SeedDocument) -> list[dict]:
     return table_json(seed_block, doc.blocks)
 
 
-def _iso(us: int) -> str:
-    return np.datetime64(int(us), "us").astype(str) + "Z"
-
-
 def seed_summary(doc: SeedDocument) -> list[str]:
     h, blocks = doc.header, doc.blocks
     n = len(blocks)
@@ -48,7 +43,7 @@ def seed_summary(doc: SeedDocument) -> list[str]:
              f"identity_freq {h.identity_freq}"]
     if n:
         ts = blocks.timestamp
-        lines.append(f"timestamps {int(ts.min())} .. {int(ts.max())} µs; content bytes stored "
+        lines.append(f"timestamps {stamp(int(ts.min()), 'us')} .. {stamp(int(ts.max()), 'us')}; content bytes stored "
                      f"{int(doc.stored_lengths().sum())}; truncated blocks "
                      f"{int((blocks.content_len > CONTENT_AREA).sum())}")
         for i in range(min(n, 5)):
