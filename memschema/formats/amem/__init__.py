@@ -9,6 +9,7 @@ from . import agentic, spec_v1
 from .agentic_store import load_agentic
 from .convert import agentic_to_spec, spec_to_agentic
 from .detect import AGENTIC, SPEC_V1, detect_amem
+from .locks import SAVE_LOCK
 
 
 class Amem(Format):
@@ -17,6 +18,7 @@ class Amem(Format):
     variants = (SPEC_V1, AGENTIC)
     extensions = (".amem",)
     priority = 30
+    lock = SAVE_LOCK
     declarations = {
         "header": agentic.header,
         "node_record": agentic.node_record,
