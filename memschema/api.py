@@ -10,7 +10,7 @@ from .document import Document
 from .errors import Finding, FormatError, Report, Severity, error
 from .locking import hold
 from .parsing import parse
-from .publish import FileStamp, advance_mtime
+from .publish import FileStamp, advance_mtime, create_new
 from .registry import NOT_BINARY, Detection
 from .repairing import RepairResult
 from .sniff import sniff
@@ -165,6 +165,10 @@ def repair(source: Source, format: str | None = None) -> RepairResult:
     dropped, emptied or rebuilt (offsets in the damaged file), and the validation of the result.
     `FormatError` when nothing can be salvaged or the format has no repair."""
     data, name = read_source(source)
+    return _repair(data, name, format)
+
+
+def _repair(data, name: str, format: str | None) -> RepairResult:
     detection = _forced(format) if format else _detect_data(data)
     if not detection.is_memory_file:
         raise FormatError(f"not a binary memory file: {detection.description}", "", 0, "not_memory_file")
@@ -180,3 +184,45 @@ def repair(source: Source, format: str | None = None) -> RepairResult:
     result.report = validate(result.data, format=result.detection.id)
     result.report.source = name
     return result
+
+
+BACKUP_SUFFIX = ".memschema-bak"
+
+
+def repair_in_place(path: str | os.PathLike, format: str | None = None, *,
+                    timeout: float | None = None) -> tuple[RepairResult, str | None]:
+    """Repair the file at `path` in place while holding its format's writer lock: the original
+    stays as `path.memschema-bak` (`.memschema-bak.N` when that exists), then the repaired bytes
+    replace it atomically.  Returns the result and the backup's path (None: nothing to change)."""
+    detection = _forced(format) if format else detect(path)
+    fmt = registry.get_format(detection.format) if registry.is_registered(detection.format) else None
+    with hold(None if fmt is None else fmt.lock_for(detection), path, timeout):
+        before = FileStamp.of(path)
+        data, name = read_source(path)
+        result = _repair(data, name, format)
+        if memoryview(data) == result.data:
+            return result, None
+        backup = _backup(path)
+        atomic_write(path, result.data)
+        advance_mtime(path, before.mtime_ns)
+    return result, backup
+
+
+def _backup(path: str | os.PathLike) -> str:
+    """Keep the original file under a new name: a hard link to its inode (the repaired file is a
+    new inode), or a copy where links are not supported; never replaces an existing backup."""
+    for n in range(1000):
+        backup = f"{os.fspath(path)}{BACKUP_SUFFIX}" + (f".{n}" if n else "")
+        try:
+            os.link(path, backup)
+            return backup
+        except FileExistsError:
+            continue
+        except OSError:
+            data, _ = read_source(path)
+            try:
+                create_new(backup, bytes(data))
+            except FileExistsError:
+                continue
+            return backup
+    raise FileExistsError(f"{os.fspath(path)}: 1000 backups exist already")

@@ -69,6 +69,10 @@ class Amem(Format):
         plain = Model(model.dimension, [Node(**{**n.__dict__, "metadata": None}) for n in model.nodes], model.edges)
         return {"brain_agentic.amem": write_agentic(plain)[0], "brain_spec_v1.amem": write_spec(model)[0]}
 
+    def repair(self, data, detection: Detection):
+        from .repair import repair_amem
+        return repair_amem(data, detection)
+
     def load(self, data, detection: Detection, *, name: str = ""):
         if detection.variant == AGENTIC:
             return load_agentic(data, detection, name)

@@ -69,6 +69,13 @@ class Mem8(Format):
     def lock_for(self, detection: Detection):
         return RECORD_STORE_LOCK if detection.variant == "native" else None
 
+    def repair(self, data, detection: Detection):
+        from .journal_repair import repair_native
+        from .repair import repair_seed
+        if detection.variant == "native":
+            return repair_native(data, detection)
+        return repair_seed(data, Detection("mem8", "seed", detection.description))
+
     def samples(self) -> dict[str, bytes]:
         from .codecs import bincode
         from .native_store import NativeDocument, Wave
@@ -103,6 +110,10 @@ class T8R(Format):
     def load(self, data, detection: Detection, *, name: str = ""):
         return load_t8r(data, detection, name=name)
 
+    def repair(self, data, detection: Detection):
+        from .journal_repair import repair_t8r
+        return repair_t8r(data, detection)
+
     def samples(self) -> dict[str, bytes]:
         from .codecs import bincode
         from .t8r_store import T8RDocument
@@ -122,6 +133,10 @@ class M8Mem(Format):
 
     def load(self, data, detection: Detection, *, name: str = ""):
         return load_m8mem(data, detection, name=name)
+
+    def repair(self, data, detection: Detection):
+        from .repair import repair_m8mem
+        return repair_m8mem(data, Detection("m8mem", None, detection.description))
 
     def samples(self) -> dict[str, bytes]:
         from .m8mem_store import M8MemDocument

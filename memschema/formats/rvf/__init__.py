@@ -68,6 +68,10 @@ class Rvf(Format):
         from .jsonout import dump_structure
         return dump_structure(decl_name, value, data)
 
+    def repair(self, data, detection: Detection):
+        from .repair import repair_rvf
+        return repair_rvf(data, detection)
+
     def add_commands(self, subparsers) -> None:
         from .lineage_check import add_lineage_command
         add_lineage_command(subparsers)
