@@ -23,7 +23,7 @@ import numpy as np
 from ...arrayparse import parse_fast
 from ...dtypes import floats, table
 from ...errors import FormatError
-from ...parsing import field_offset, parse
+from ...parsing import field_offset, locate, parse
 from ...registry import Detection
 from ...repairing import Action, RepairResult
 from . import agentic, spec_v1
@@ -33,6 +33,19 @@ from .model import US_PER_S, Cluster, Edge, Model, Node
 from .writer import write_agentic, write_spec
 
 MAX_EVENT, MAX_EDGE = max(agentic.EVENT_TYPES.values()), max(agentic.EDGE_TYPES.values())
+
+
+def _budget(data) -> int:
+    """Most bytes a rebuilt dense table (vectors, doc lengths) may take: a damaged header field
+    must not make repair allocate gigabytes of zeros."""
+    return 16 * len(data) + (1 << 20)
+
+
+def _check_dimension(data, dimension: int, nodes: int, at: int) -> None:
+    if 4 * dimension * nodes > _budget(data):
+        raise FormatError(f"dimension {dimension} x {nodes} nodes would rebuild {4 * dimension * nodes} bytes of "
+                          f"vectors from a {len(data)}-byte file: the dimension is not credible", "header.dimension",
+                          at, "amem.bad_dimension")
 
 
 def repair_amem(data, detection: Detection) -> RepairResult:
@@ -147,6 +160,11 @@ def _repair_agentic(data) -> RepairResult:
     entries = parse(agentic.index_block, data, index_at, "index").entries if index_at <= len(data) else []
     model.clusters = _clusters(out, entries, seen, index_at)
     term_index = bool(h.flags & 1) or any(e.tag in (agentic.TAG_TERMS, agentic.TAG_DOC_LENGTHS) for e in entries)
+    _check_dimension(data, h.dimension, len(model.nodes), locate(agentic.header, h, "dimension"))
+    if term_index and 4 * (max(seen, default=0) + 1) > _budget(data):
+        term_index = False
+        out.add(Action.DROPPED, "amem.index_corrupt", f"node ids up to {max(seen)} would make a doc-lengths table "
+                "far larger than the file: the term index and doc lengths are left out", "index", index_at)
     new, _ = write_agentic(model, blobs=blobs, term_index=term_index or not model.nodes)
     out.kept = {"nodes": len(model.nodes), "edges": len(model.edges)}
     return _written(data, out, new, min(index_at, len(data)))
@@ -214,6 +232,7 @@ def _repair_spec(data) -> RepairResult:
             continue
         model.edges.append(Edge(int(e["source"]), int(e["target"]), int(e["edge_type"]), float(e["weight"])))
     model.clusters = _spec_clusters(data, h, len(nodes))
+    _check_dimension(data, h.dimension, len(model.nodes), locate(spec_v1.header, h, "dimension"))
     new, _ = write_spec(model, compress=bool(h.flags & spec_v1.FLAG_COMPRESSED),
                         indexes=bool(h.flags & spec_v1.FLAG_INDEXES))
     out.kept = {"nodes": len(model.nodes), "edges": len(model.edges)}

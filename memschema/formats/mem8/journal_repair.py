@@ -11,12 +11,14 @@ the next offset where a whole frame verifies; cut a torn tail; rebuild a damaged
 
 from __future__ import annotations
 
+import numpy as np
+
 from ...parsing import parse
 from ...registry import Detection
 from ...repairing import Action, RepairResult
 from .codecs import CodecError
 from .codecs.location import location as key_location
-from .native import FLAG_TOMBSTONED, PAIR_SIZE
+from .native import FLAG_TOMBSTONED, PAIR_SIZE, ST8_MAGIC
 from .native_store import NativeDocument, Record, load_native, payload_pairs, wave_fields
 from .record_frame import FRAME_HEADER_SIZE, decode_compressed, header_problems, next_frame
 from .t8r import FILE_HEADER_SIZE, t8r_frame_header
@@ -27,19 +29,29 @@ NATIVE = "mem8.native."
 
 def repair_native(data, detection: Detection) -> RepairResult:
     doc = load_native(data, detection)
+    sound = np.flatnonzero(doc.block_crc_ok.all(axis=1))
+    if len(sound) and sound[0]:     # a damaged first pair must not decide what the file holds
+        held = "st8" if doc.chunk(int(sound[0]))[:len(ST8_MAGIC)] == ST8_MAGIC else "raw"
+        doc = NativeDocument(doc.detection, data, application=held)
     errors = [f for f in doc.check() if f.is_error and f.offset is not None]
     units = {u.pair_index: u for u in (doc.records if doc.application == "st8" else doc.payloads)}
     out = RepairResult(b"")
-    kept, k = bytearray(), 0
-    while k < len(doc.pairs):
+    torn = doc.torn_tail
+    end_pair = len(doc.pairs) if torn is None else torn.offset // PAIR_SIZE   # the torn record's pairs go too
+    kept, k, units_kept = bytearray(), 0, 0
+    while k < end_pair:
         unit = units.get(k)
         span = unit.pairs if unit is not None else 1
         start, end = k * PAIR_SIZE, (k + span) * PAIR_SIZE
         bad = [f for f in errors if start <= f.offset < end]
+        if isinstance(unit, Record) and unit.key is None and unit.problem not in bad:
+            bad.insert(0, unit.problem)     # undecoded: its finding may point at the pair after it
         if not bad:
             kept += doc.buffer[start:end]
+            units_kept += unit is not None
         elif isinstance(unit, Record) and unit.key is not None:
             kept += _resealed(doc, unit)
+            units_kept += 1
             out.add(Action.REBUILT, bad[0].code, f"record {unit.key!r} verifies (frame CRCs) but its pairs do not "
                     f"({', '.join(sorted({f.code.removeprefix(NATIVE) for f in bad}))}): pairs rebuilt and resealed "
                     "from its payload", f"pairs[{k}]", start, end - start)
@@ -48,13 +60,10 @@ def repair_native(data, detection: Detection) -> RepairResult:
             out.add(Action.DROPPED, bad[0].code, f"{what} of {span} pairs: {bad[0].message}", bad[0].path, start,
                     end - start)
         k += span
-    torn = doc.torn_tail
     if torn is not None:
         out.add(Action.CUT, NATIVE + "torn_tail", f"torn tail ({torn.reason})", "tail", torn.offset, torn.length)
     out.data = bytes(kept) if out.changes else bytes(data)
-    fixed = NativeDocument(doc.detection, out.data)
-    out.kept = {"records" if fixed.application == "st8" else "payloads":
-                len(fixed.records if fixed.application == "st8" else fixed.payloads), "pairs": len(fixed.pairs)}
+    out.kept = {"records" if doc.application == "st8" else "payloads": units_kept, "pairs": len(out.data) // PAIR_SIZE}
     return out
 
 

@@ -209,9 +209,10 @@ class NativeDocument(AppendOnly, Document):
     (ST8 journals) or `payloads` (raw pair files) are decoded from it.  `put`/`forget` queue new
     sealed pairs; `commit(path)` appends them safely."""
 
-    def __init__(self, detection: Detection, data=b"", source: str = ""):
+    def __init__(self, detection: Detection, data=b"", source: str = "", application: str | None = None):
         super().__init__(detection, data, source)
         self.pending = bytearray()
+        self._application = application     # "st8" / "raw"; None: what the first pair holds
         self._decode()
 
     @classmethod
@@ -235,7 +236,7 @@ class NativeDocument(AppendOnly, Document):
                            for k in range(start, count)], dtype=bool).reshape(count - start, 2)
         self.block_crc_ok = np.concatenate([self.block_crc_ok[:start], crc_ok]) if start else crc_ok
         first = self.chunk(0) if count else ST8_MAGIC
-        self.application = "st8" if bytes(first[:len(ST8_MAGIC)]) == ST8_MAGIC else "raw"
+        self.application = self._application or ("st8" if bytes(first[:len(ST8_MAGIC)]) == ST8_MAGIC else "raw")
         if self.application == "raw":
             self._decoded = self._payloads(buf)
         else:
