@@ -18,7 +18,6 @@ seconds of waiting.  Readers never lock.
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import functools
 import math
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .errors import LockHeld
+from .publish import create_new
 
 POLL = 0.05                 # longest pause between attempts when a caller asked to wait
 BREAK_GUARD_WAIT = 2.0      # bound on waiting for another memschema process's stale-lock break
@@ -99,11 +99,12 @@ class LockProtocol:
     def acquire(self, path: str | os.PathLike, timeout: float | None = None) -> Held:
         raise NotImplementedError
 
-    def _wait(self, timeout: float | None) -> float:
+    def _begin(self, path, timeout: float | None) -> tuple[float, str]:
+        """(seconds to wait, lock file path) of one acquisition."""
         timeout = self.default_timeout if timeout is None else timeout
         if not (timeout >= 0 and math.isfinite(timeout)):
             raise ValueError(f"timeout must be a finite number of seconds >= 0, not {timeout!r}")
-        return timeout
+        return timeout, self.lock_path(path)
 
 
 def _pauses():
@@ -136,8 +137,7 @@ class FlockLock(LockProtocol):
     default_timeout: float = 0.0
 
     def acquire(self, path, timeout=None) -> Held:
-        wait = self._wait(timeout)
-        lock = self.lock_path(path)
+        wait, lock = self._begin(path, timeout)
         os.makedirs(os.path.dirname(lock) or ".", exist_ok=True)
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
         try:
@@ -205,8 +205,7 @@ class ExclusiveFileLock(LockProtocol):
     default_timeout: float = 10.0
 
     def acquire(self, path, timeout=None) -> Held:
-        wait = self._wait(timeout)
-        lock = self.lock_path(path)
+        wait, lock = self._begin(path, timeout)
         attempts = max(1, round(wait / self.poll))
         attempt = 0
         while True:
@@ -308,8 +307,7 @@ class OwnerRecordLock(LockProtocol):
     default_timeout: float = 0.0
 
     def acquire(self, path, timeout=None) -> Held:
-        wait = self._wait(timeout)
-        lock = self.lock_path(path)
+        wait, lock = self._begin(path, timeout)
         deadline, pauses = time.monotonic() + wait, _pauses()
         while True:
             writer_id = secrets.token_bytes(self.record.writer_id_size)
@@ -322,9 +320,11 @@ class OwnerRecordLock(LockProtocol):
             time.sleep(next(pauses))
 
     def _try(self, lock: str, raw: bytes) -> str | None:
-        """None when the lock is ours, else who holds it."""
+        """None when the lock is ours, else who holds it.  The record is published with
+        `create_new` (written to a private file, then hard-linked into place): the lock appears
+        complete or not at all, closing upstream's 0-byte create-then-write window."""
         try:
-            self._publish(lock, raw)
+            create_new(lock, raw)
             return None
         except FileExistsError:
             pass
@@ -334,43 +334,10 @@ class OwnerRecordLock(LockProtocol):
         if verdict is not None:
             return verdict
         try:
-            self._publish(lock, raw)     # one more attempt, as upstream
+            create_new(lock, raw)        # one more attempt, as upstream
             return None
         except OSError:
             return "another writer took the lock after the stale one was broken"
-
-    @staticmethod
-    def _publish(lock: str, raw: bytes) -> None:
-        """Write the record to a private file and hard-link it into place: the lock appears
-        complete or not at all (upstream's create-then-write leaves a 0-byte window)."""
-        directory = os.path.dirname(lock) or "."
-        temp = os.path.join(directory, f".{os.path.basename(lock)}.{secrets.token_hex(6)}.tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o666)
-        try:
-            try:
-                os.write(fd, raw)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            try:
-                os.link(temp, lock)
-            except OSError as exc:
-                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
-                    raise
-                OwnerRecordLock._create_in_place(lock, raw)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-
-    @staticmethod
-    def _create_in_place(lock: str, raw: bytes) -> None:
-        """Where hard links are unavailable: create_new + write + fsync, as upstream does."""
-        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-        try:
-            os.write(fd, raw)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
     def _read(self, lock: str) -> bytes:
         with open(lock, "rb") as fh:
