@@ -1,4 +1,5 @@
-"""`memschema` command line: detect, inspect, dump, validate, convert, repair, schemas, export, demo (+ format commands).
+"""`memschema` command line: detect, inspect, dump, validate, explain, convert, repair, schemas, export,
+demo (+ format commands).
 
 Exit codes: 0 success / no errors, 1 a file has validation errors, 2 a file is unreadable or not a
 memory file (or bad usage).  Each command lives in a module of its own with `add(subparsers)`.

@@ -20,12 +20,12 @@ import json
 
 import numpy as np
 
-from ...arrayparse import parse_fast
 from ...dtypes import floats, table
 from ...errors import FormatError
 from ...parsing import field_offset, locate, parse
 from ...registry import Detection
 from ...repairing import Action, RepairResult
+from ...walker import parse_value
 from . import agentic, spec_v1
 from .compression import decompress_block, decompress_frame_prefix
 from .detect import AGENTIC, SPEC_V1, agentic_problems, spec_problems
@@ -102,9 +102,9 @@ def _vectors(data, out: RepairResult, offset: int, dimension: int, count: int) -
 
 
 def _try_parse(decl, data, offset: int = 0, **context):
-    """(value, bytes used) of `decl` at `offset`, or None when it does not parse."""
+    """(value, offset after it) of `decl` at `offset`, or None when it does not parse."""
     try:
-        return parse_fast(decl, data, offset, "", **context)
+        return parse_value(decl, data, offset, "", **context)
     except FormatError:
         return None
 
@@ -302,12 +302,12 @@ def _spec_clusters(data, h, count: int) -> list[Cluster]:
         found = None if decl is None else _try_parse(decl, data, pos, **ctx)
         if found is None:
             return []
-        value, used = found
+        value, after = found
         if kind == spec_v1.CLUSTER_MAP:
             clusters = [Cluster(np.asarray(c, "<f4"), []) for c in value.centroids]
             for cid, nid in zip(value.assignments.cluster_id.tolist(), value.assignments.node_id.tolist()):
                 if cid < len(clusters) and nid < count:
                     clusters[cid].node_ids.append(nid)
             return clusters
-        pos += used
+        pos = after
     return []

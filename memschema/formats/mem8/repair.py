@@ -11,6 +11,7 @@ has no lengths to resynchronise on); drop the rest and any bytes after the check
 
 from __future__ import annotations
 
+import numpy as np
 from construct import Container, ListContainer
 
 from ...errors import FormatError
@@ -20,7 +21,7 @@ from ...repairing import Action, RepairResult
 from .m8mem import HEADER_SIZE as M8MEM_HEADER
 from .m8mem import m8mem_header, m8mem_memory
 from .m8mem_store import M8MemDocument
-from .seed import CONTENT_AREA
+from .seed import CONTENT_AREA, seed_layout
 from .seed_store import load_seed, wave_signature
 
 
@@ -28,23 +29,22 @@ def repair_seed(data, detection: Detection) -> RepairResult:
     doc = load_seed(data, detection)
     out = RepairResult(b"")
     at = doc.offset_of
-    if doc.fields.trailing:
-        out.add(Action.CUT, "mem8.trailing_partial_block", f"{len(doc.fields.trailing)} bytes of a torn block "
-                "after the last complete one", "trailing", at("trailing"), len(doc.fields.trailing))
-        doc.drop_trailing()
-    for i, block in enumerate(doc.blocks):
-        if block.content_len > CONTENT_AREA:
-            out.add(Action.REBUILT, "mem8.content_truncated", f"content_len {block.content_len} > {CONTENT_AREA}: "
-                    f"kept the {CONTENT_AREA} stored bytes, content_len and wave_signature recomputed over them",
-                    f"blocks[{i}].content_len", at(f"blocks[{i}].content_len"))
-            block.content_len = CONTENT_AREA
-            block.wave_signature = wave_signature(doc.content(i), doc.header.identity_freq)
-    if doc.header.block_count != len(doc.blocks):
-        out.add(Action.REBUILT, "mem8.block_count_mismatch", f"block_count {doc.header.block_count} -> "
-                f"{len(doc.blocks)}", "header.block_count", at("header.block_count"))
-        doc.header.block_count = len(doc.blocks)
-    out.data = doc.build() if out.changes else bytes(data)
-    out.kept = {"blocks": len(doc.blocks)}
+    if doc.trailing:
+        out.add(Action.CUT, "mem8.trailing_partial_block", f"{len(doc.trailing)} bytes of a torn block after the "
+                "last complete one", "trailing", at("trailing"), len(doc.trailing))
+    blocks, header = doc.blocks.copy(), doc.header
+    for i in np.flatnonzero(blocks.content_len > CONTENT_AREA).tolist():
+        out.add(Action.REBUILT, "mem8.content_truncated", f"content_len {int(blocks[i].content_len)} > "
+                f"{CONTENT_AREA}: kept the {CONTENT_AREA} stored bytes, content_len and wave_signature recomputed "
+                "over them", f"blocks[{i}].content_len", at(f"blocks[{i}].content_len"))
+        blocks[i].content_len = CONTENT_AREA
+        blocks[i].wave_signature = np.frombuffer(wave_signature(doc.content(i), header.identity_freq), np.uint8)
+    if header.block_count != len(blocks):
+        out.add(Action.REBUILT, "mem8.block_count_mismatch", f"block_count {header.block_count} -> {len(blocks)}",
+                "header.block_count", at("header.block_count"))
+        header.block_count = len(blocks)
+    out.data = seed_layout.build({"header": header, "blocks": blocks}) if out.changes else bytes(data)
+    out.kept = {"blocks": len(blocks)}
     return out
 
 
