@@ -1,4 +1,4 @@
-"""The generic entry points: detect, load, dump, save, validate, parse_as, convert."""
+"""The generic entry points: detect, load, dump, save, validate, parse_as, convert, repair."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from typing import Any
 from . import registry
 from .document import Document
 from .errors import Finding, FormatError, Report, Severity, error
+from .locking import hold
 from .parsing import parse
+from .publish import FileStamp, advance_mtime, create_new
 from .registry import NOT_BINARY, Detection
+from .repairing import RepairResult
 from .sniff import sniff
-from .source import Source, atomic_write, read_source
+from .source import FileChanged, Source, atomic_write, read_source
 
 
 def _detect_data(data) -> Detection:
@@ -47,8 +50,10 @@ def load(source: Source, format: str | None = None, strict: bool = False) -> Doc
 
     Raises `FormatError` when the bytes do not decode, and, with `strict=True`, also when
     validation finds an error under the strict policy."""
+    origin = FileStamp.maybe(source) if isinstance(source, (str, os.PathLike)) else None   # before reading
     data, name = read_source(source)
     doc = _load(data, name, _forced(format) if format else _detect_data(data))
+    doc.origin = origin
     if strict:
         for finding in doc.check(strict=True):
             if finding.is_error:
@@ -76,9 +81,23 @@ def dump(doc: Document) -> bytes:
     return doc.build()
 
 
-def save(doc: Document, path: str | os.PathLike) -> None:
-    """Write `doc` atomically: temporary file in the same directory, fsync, rename."""
-    atomic_write(path, doc.build())
+def save(doc: Document, path: str | os.PathLike, *, timeout: float | None = None) -> None:
+    """Write `doc` atomically (temporary file in the same directory, fsync, rename) while holding
+    the writer lock its format declares (`LockHeld` if another writer holds it past `timeout`).
+
+    A document loaded from `path` is written only if the file is still the one it was loaded
+    from (`FileChanged` otherwise: another writer's changes would be lost).  The new file's mtime
+    is later than the old one's."""
+    lock = registry.get_format(doc.format).lock_for(doc.detection) if registry.is_registered(doc.format) else None
+    origin = getattr(doc, "origin", None)
+    with hold(lock, path, timeout):
+        before = FileStamp.maybe(path)
+        if origin is not None and origin.is_of(path) and before != origin:
+            raise FileChanged(f"{os.fspath(path)} changed since it was loaded; load it again and reapply the change")
+        atomic_write(path, doc.build())
+        if before is not None:
+            advance_mtime(path, before.mtime_ns)
+        doc.origin = FileStamp.of(path)
 
 
 def validate(source: Source | Document, strict: bool = False, format: str | None = None) -> Report:
@@ -139,3 +158,71 @@ def convert(source: Source, target: str | None = None, **options: Any) -> tuple[
     conv = choices[0]
     out, findings = conv.func(data, detection, **options)
     return out, findings, conv.target
+
+
+def repair(source: Source, format: str | None = None) -> RepairResult:
+    """Salvage a damaged file (the format's `repair` hook): the repaired bytes, what was cut,
+    dropped, emptied or rebuilt (offsets in the damaged file), and the validation of the result.
+    `FormatError` when nothing can be salvaged or the format has no repair."""
+    data, name = read_source(source)
+    return _repair(data, name, format)
+
+
+def _repair(data, name: str, format: str | None) -> RepairResult:
+    detection = _forced(format) if format else _detect_data(data)
+    if not detection.is_memory_file:
+        raise FormatError(f"not a binary memory file: {detection.description}", "", 0, "not_memory_file")
+    if not registry.is_registered(detection.format):
+        raise FormatError(f"recognised as {detection.id}, a layout memschema does not decode", "", 0, "not_decoded")
+    fmt = registry.get_format(detection.format)
+    if detection.variant is None and fmt.variants:
+        detection = fmt.detect(data) or detection
+    result = fmt.repair(data, detection)
+    if result is None:
+        raise FormatError(f"no repair for this format ({detection.id})", "", None, "no_repair")
+    result.detection = result.detection or detection
+    result.report = validate(result.data, format=result.detection.id)
+    result.report.source = name
+    return result
+
+
+BACKUP_SUFFIX = ".memschema-bak"
+
+
+def repair_in_place(path: str | os.PathLike, format: str | None = None, *,
+                    timeout: float | None = None) -> tuple[RepairResult, str | None]:
+    """Repair the file at `path` in place while holding its format's writer lock: the original
+    stays as `path.memschema-bak` (`.memschema-bak.N` when that exists), then the repaired bytes
+    replace it atomically.  Returns the result and the backup's path (None: nothing to change)."""
+    detection = _forced(format) if format else detect(path)
+    fmt = registry.get_format(detection.format) if registry.is_registered(detection.format) else None
+    with hold(None if fmt is None else fmt.lock_for(detection), path, timeout):
+        before = FileStamp.of(path)
+        data, name = read_source(path)
+        result = _repair(data, name, format)
+        if memoryview(data) == result.data:
+            return result, None
+        backup = _backup(path)
+        atomic_write(path, result.data)
+        advance_mtime(path, before.mtime_ns)
+    return result, backup
+
+
+def _backup(path: str | os.PathLike) -> str:
+    """Keep the original file under a new name: a hard link to its inode (the repaired file is a
+    new inode), or a copy where links are not supported; never replaces an existing backup."""
+    for n in range(1000):
+        backup = f"{os.fspath(path)}{BACKUP_SUFFIX}" + (f".{n}" if n else "")
+        try:
+            os.link(path, backup)
+            return backup
+        except FileExistsError:
+            continue
+        except OSError:
+            data, _ = read_source(path)
+            try:
+                create_new(backup, bytes(data))
+            except FileExistsError:
+                continue
+            return backup
+    raise FileExistsError(f"{os.fspath(path)}: 1000 backups exist already")

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import Finding
 from .registry import Detection
-from .source import atomic_write
 
 if TYPE_CHECKING:  # pragma: no cover
     from .layout import Explanation, Layout, Parsed
@@ -33,6 +32,7 @@ class Document:
         self.source = source
         self.fields: Any = None
         self.parsed: Parsed | None = None
+        self.origin = None   # FileStamp of the file it was read from (set by `load`): save checks it
 
     def parse_layout(self, layout: Layout | None = None, *, partial: bool = False) -> Parsed:
         """Parse `self.data` with the document's layout and keep the result in `self.parsed`."""
@@ -80,8 +80,10 @@ class Document:
     def summary(self) -> list[str]:
         return [f"{self.detection}"]
 
-    def save(self, path: str | os.PathLike) -> None:
-        atomic_write(path, self.build())
+    def save(self, path: str | os.PathLike, *, timeout: float | None = None) -> None:
+        """`memschema.save(self, path)`: atomic, under the format's writer lock."""
+        from .api import save
+        save(self, path, timeout=timeout)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.detection.id} from {self.source or '<bytes>'}>"

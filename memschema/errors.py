@@ -6,7 +6,11 @@ import enum
 from dataclasses import dataclass, field
 
 
-class FormatError(ValueError):
+class MemschemaError(Exception):
+    """Base of the errors memschema raises on purpose (bad bytes, a held lock, ...)."""
+
+
+class FormatError(MemschemaError, ValueError):
     """Bytes that do not decode. Always names the field path and the absolute byte offset."""
 
     def __init__(self, message: str, path: str = "", offset: int | None = None, code: str = "parse"):
@@ -26,6 +30,16 @@ class Severity(enum.StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
+
+
+class LockHeld(MemschemaError):
+    """Another writer (memschema or the upstream tool) holds the file's writer lock; nothing was
+    written.  `lock` is the lock file, `holder` says who holds it when the lock file tells."""
+
+    def __init__(self, message: str, lock: str = "", holder: str = ""):
+        self.lock = lock
+        self.holder = holder
+        super().__init__(message)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from .errors import Finding
 if TYPE_CHECKING:  # pragma: no cover
     from .document import Document
     from .layout import Layout
+    from .locking import LockProtocol
+    from .repairing import RepairResult
 
 NOT_BINARY = "not_binary"
 UNKNOWN = "unknown"
@@ -63,6 +65,8 @@ class Format:
             return next(iter(self.layouts.values()))
         return None
 
+    lock: ClassVar[LockProtocol | None] = None   # the writer lock the upstream tool takes (LOCKS.md)
+
     def detect(self, data) -> Detection | None:
         """Return a Detection if the bytes are this format (or a not-binary look-alike it knows)."""
         return None
@@ -92,6 +96,15 @@ class Format:
         """Small sample files made by this format's own writer (file name -> bytes), for
         `memschema demo` and the README quick start."""
         return {}
+
+    def lock_for(self, detection: Detection) -> LockProtocol | None:
+        """The writer lock to hold while writing files of `detection`; None when upstream takes none."""
+        return self.lock
+
+    def repair(self, data, detection: Detection) -> RepairResult | None:
+        """Salvage a damaged file: keep every complete unit, cut torn tails, drop what does not
+        decode, rebuild what can be rebuilt.  None: this format (or variant) has no repair."""
+        return None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""`memschema` command line: detect, inspect, dump, validate, convert, schemas, export, demo (+ format commands).
+"""`memschema` command line: detect, inspect, dump, validate, explain, convert, repair, schemas, export,
+demo (+ format commands).
 
 Exit codes: 0 success / no errors, 1 a file has validation errors, 2 a file is unreadable or not a
 memory file (or bad usage), 141 the output pipe closed early.  Each command lives in a module of
@@ -10,10 +11,10 @@ from __future__ import annotations
 import argparse
 
 from .. import registry
-from . import convert, demo, detect, dump, explain, export, inspect, schemas, validate
+from . import convert, demo, detect, dump, explain, export, inspect, repair, schemas, validate
 from .common import EXIT_CODES_HELP, EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, err, guard_broken_pipe
 
-COMMANDS = (detect, inspect, dump, validate, explain, convert, schemas, export, demo)
+COMMANDS = (detect, inspect, dump, validate, explain, convert, repair, schemas, export, demo)
 
 __all__ = ["EXIT_FINDINGS", "EXIT_OK", "EXIT_UNREADABLE", "build_parser", "main"]
 

@@ -15,7 +15,6 @@ from memschema.formats.mem8.codecs import bincode
 from memschema.formats.mem8.native import CHUNK_SIZE, FLAG_HAS_CHAINED_RAW, FLAG_TOMBSTONED, PAIR_SIZE
 from memschema.formats.mem8.native_store import NativeDocument, Wave, open_store, record_pairs, wave_fields
 from memschema.formats.mem8.strategies import native_journals, native_raw_pairs, valid_files
-from memschema.source import FileChanged
 
 
 def _s(text: str) -> bytes:
@@ -60,16 +59,62 @@ def test_commit_creates_atomically_then_appends(tmp_path):
     assert memschema.validate(path).ok
 
 
-def test_commit_refuses_a_file_that_changed(tmp_path):
+def test_commit_appends_after_what_another_writer_committed(tmp_path):
+    """Under the RecordStore lock the file is replayed as it is now: a record another writer
+    appended since this document was read stays, ours follows it (nothing is lost)."""
     path = tmp_path / "store.m8"
     path.write_bytes(record_pairs("a", _s("x")))
     doc = open_store(path)
     with open(path, "ab") as fh:
         fh.write(record_pairs("b", _s("y")))
     doc.put("c", _s("z"))
-    with pytest.raises(FileChanged):
+    result = doc.commit(path)
+    assert result == {"offset": 2 * PAIR_SIZE, "bytes": PAIR_SIZE, "torn_tail_cut": 0}
+    assert memschema.load(path).live() == {"a": _s("x"), "b": _s("y"), "c": _s("z")}
+    assert doc.build() == path.read_bytes()
+
+
+def test_commit_cuts_a_torn_tail_another_writer_left(tmp_path):
+    """A crash of another writer after this document was read: replay cuts the torn pair first,
+    as upstream's open does, then appends (MEM8.md 2.7, LOCKS.md 1.6 step 3)."""
+    path = tmp_path / "store.m8"
+    path.write_bytes(record_pairs("a", _s("x")))
+    doc = open_store(path)
+    with open(path, "ab") as fh:
+        fh.write(record_pairs("b", _s("y"))[:1000])
+    doc.put("c", _s("z"))
+    assert doc.commit(path)["torn_tail_cut"] == 1000
+    assert memschema.load(path).live() == {"a": _s("x"), "c": _s("z")}
+    assert not memschema.validate(path).findings
+
+
+def test_commit_refuses_a_file_that_is_not_a_native_store(tmp_path):
+    path = tmp_path / "store.m8"
+    doc = open_store(path)
+    path.write_bytes(b"MEM8" + bytes(8200))            # replaced by a seed file meanwhile
+    doc.put("c", _s("z"))
+    with pytest.raises(FormatError) as info:
         doc.commit(path)
-    assert len(path.read_bytes()) == 2 * PAIR_SIZE
+    assert info.value.code == "mem8.native.bad_magic" and info.value.offset == 8
+    assert path.read_bytes() == b"MEM8" + bytes(8200)
+
+
+def test_commit_never_overwrites_a_file_created_meanwhile(tmp_path, monkeypatch):
+    """Creation is O_EXCL-like: a store that appears between the replay and the write (a writer
+    that does not take the lock) makes the commit fail, it is not replaced."""
+    import memschema.formats.mem8.appending as appending
+    path = tmp_path / "store.m8"
+    doc = open_store(path)
+    doc.put("c", _s("z"))
+    real = appending.create_new
+
+    def late(p, data, mode):
+        p.write_bytes(record_pairs("other", _s("w")))
+        return real(p, data, mode)
+    monkeypatch.setattr(appending, "create_new", late)
+    with pytest.raises(FileExistsError):
+        doc.commit(path)
+    assert memschema.load(path).live() == {"other": _s("w")}
 
 
 def test_torn_tail_is_reported_and_never_cut(tmp_path):

@@ -33,9 +33,8 @@ def _unavailable(reason: str):
 
 
 @pytest.fixture(scope="session")
-def rvf_node():
-    """A function running `tests/rvf/node/rvf_ops.js` with a list of operations; returns the
-    binding's reports (one per operation)."""
+def rvf_node_env() -> tuple[str, dict]:
+    """(node executable, environment with RVF_NODE_DIR) for the scripts in `tests/rvf/node/`."""
     node = shutil.which("node")
     if node is None:
         _unavailable("node is not installed")
@@ -48,10 +47,18 @@ def rvf_node():
     if not _present(modules):
         _unavailable(f"{PACKAGE} (with its native linux binary) is not installed in {modules} and "
                      "npm could not install it")
+    return node, {**os.environ, "RVF_NODE_DIR": str(modules)}
+
+
+@pytest.fixture(scope="session")
+def rvf_node(rvf_node_env):
+    """A function running `tests/rvf/node/rvf_ops.js` with a list of operations; returns the
+    binding's reports (one per operation)."""
+    node, env = rvf_node_env
 
     def run(ops: list[dict]) -> list[dict]:
         proc = subprocess.run([node, str(SCRIPT), json.dumps(ops)], capture_output=True, text=True,
-                              timeout=120, env={**os.environ, "RVF_NODE_DIR": str(modules)})
+                              timeout=120, env=env)
         if proc.returncode != 0:
             raise AssertionError(f"rvf-node script failed on {ops}:\n{proc.stderr}")
         return json.loads(proc.stdout)

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import memschema
+from memschema.errors import FormatError
 from memschema.formats.rvf import DECLARATIONS, hashes
 from memschema.formats.rvf.lineage_check import check_pair, lineage_report
 from memschema.formats.rvf.segment import flag_names
@@ -182,14 +183,32 @@ def test_failed_append_leaves_previous_state(tmp_path, monkeypatch):
     assert sorted(doc.ids.tolist()) == [1, 3] and memschema.validate(path).ok
 
 
-def test_open_refuses_a_file_that_changed(tmp_path):
-    from memschema.source import FileChanged
+def test_append_rereads_a_changed_file_and_cuts_a_torn_append(tmp_path):
+    """Under the writer lock the file is re-checked: another writer's ingest is read back from
+    its manifest before ours is appended; bytes of a torn append after the manifest are cut."""
     path = tmp_path / "s.rvf"
     store = RvfStore.create(path, 2)
+    other = RvfStore.open(path)
+    other.ingest([1], [[1.0, 2.0]])
     with open(path, "ab") as fh:
         fh.write(b"x")
-    with pytest.raises(FileChanged):
-        store.ingest([1], [[1.0, 2.0]])
+    result = store.ingest([2], [[3.0, 4.0]])
+    assert result["torn_tail_cut"] == 1 and result["epoch"] == 2
+    doc = memschema.load(path)
+    assert sorted(doc.ids.tolist()) == [1, 2] and memschema.validate(path).ok
+
+
+def test_append_refuses_bytes_that_are_not_a_torn_append(tmp_path):
+    path = tmp_path / "s.rvf"
+    store = RvfStore.create(path, 2)
+    store.ingest([1], [[1.0, 2.0]])
+    data = bytearray(path.read_bytes())
+    data[0:4] = b"JUNK"                                  # the first segment header is gone
+    path.write_bytes(bytes(data))
+    with pytest.raises(FormatError) as info:
+        store.ingest([2], [[3.0, 4.0]])
+    assert info.value.code == "rvf.needs_repair" and info.value.offset == 0
+    assert path.read_bytes() == bytes(data)
 
 
 def test_derive_records_parent(tmp_path):

@@ -9,6 +9,7 @@ from . import agentic, spec_v1
 from .agentic_store import load_agentic
 from .convert import agentic_to_spec, spec_to_agentic
 from .detect import AGENTIC, SPEC_V1, detect_amem
+from .locks import SAVE_LOCK
 
 
 class Amem(Format):
@@ -17,6 +18,7 @@ class Amem(Format):
     variants = (SPEC_V1, AGENTIC)
     extensions = (".amem",)
     priority = 30
+    lock = SAVE_LOCK
     declarations = {
         "header": agentic.header,
         "node_record": agentic.node_record,
@@ -66,6 +68,10 @@ class Amem(Format):
         ], edges=[Edge(0, 1, 0, 1.0, t0 + 3 * 10**6), Edge(1, 2, 1, 0.5, t0 + 4 * 10**6)])
         plain = Model(model.dimension, [Node(**{**n.__dict__, "metadata": None}) for n in model.nodes], model.edges)
         return {"brain_agentic.amem": write_agentic(plain)[0], "brain_spec_v1.amem": write_spec(model)[0]}
+
+    def repair(self, data, detection: Detection):
+        from .repair import repair_amem
+        return repair_amem(data, detection)
 
     def load(self, data, detection: Detection, *, name: str = ""):
         if detection.variant == AGENTIC:

@@ -70,3 +70,20 @@ def decompress_frame(frame: bytes, declared: int, path: str, offset: int) -> byt
 
 def compress_frame(data: bytes) -> bytes:
     return lz4.frame.compress(data)
+
+
+def decompress_frame_prefix(frame: bytes, limit: int, step: int = 1 << 16) -> tuple[bytes, str | None]:
+    """What a damaged or truncated LZ4 frame decodes to before the damage (at most `limit`
+    bytes, and no more than MAX_RATIO times the input), and why decoding stopped (None: the
+    frame is complete)."""
+    limit = min(limit, MAX_RATIO * len(frame) + 16)
+    dec = lz4.frame.LZ4FrameDecompressor()
+    out = bytearray()
+    for at in range(0, len(frame), step):
+        try:
+            out += dec.decompress(frame[at:at + step], max_length=limit + 1 - len(out))
+        except (RuntimeError, ValueError, MemoryError, OSError) as exc:
+            return bytes(out[:limit]), f"LZ4 frame does not decode past {len(out)} bytes: {exc}"
+        if len(out) > limit:
+            return bytes(out[:limit]), f"LZ4 frame decodes to more than {limit} bytes"
+    return bytes(out), None if dec.eof else f"LZ4 frame is incomplete after {len(out)} bytes"

@@ -10,8 +10,9 @@ AGENTIC = "agentic-memory"
 SPEC_V1 = "spec-v1"
 
 
-def agentic_problems(data) -> list[str]:
-    """Which Part-3 rule 2 checks fail for the agentic-memory header (empty list = consistent)."""
+def agentic_problems(data, whole: bool = True) -> list[str]:
+    """Which Part-3 rule 2 checks fail for the agentic-memory header (empty list = consistent);
+    `whole=False` leaves out the check against the file size (a truncated file)."""
     h = parse(agentic.header, data, 0, "header", agentic.HEADER_SIZE)
     edge_at = agentic.HEADER_SIZE + agentic.NODE_SIZE * h.node_count
     out = []
@@ -26,13 +27,13 @@ def agentic_problems(data) -> list[str]:
     if h.content_block_offset > h.feature_vec_offset:
         out.append(f"content_block_offset {h.content_block_offset} > feature_vec_offset {h.feature_vec_offset}")
     end = h.feature_vec_offset + 4 * h.dimension * h.node_count
-    if end > len(data):
+    if whole and end > len(data):
         out.append(f"feature vectors end at {end}, after the end of the {len(data)}-byte file")
     return out
 
 
-def spec_problems(data) -> list[str]:
-    """Which Part-3 rule 3 checks fail for the spec-v1 header."""
+def spec_problems(data, whole: bool = True) -> list[str]:
+    """Which Part-3 rule 3 checks fail for the spec-v1 header (`whole`: as in agentic_problems)."""
     h = parse(spec_v1.header, data, 0, "header", spec_v1.HEADER_SIZE)
     out = []
     content_at = spec_v1.HEADER_SIZE + spec_v1.NODE_SIZE * h.node_count + spec_v1.EDGE_SIZE * h.edge_count
@@ -42,7 +43,7 @@ def spec_problems(data) -> list[str]:
         out.append(f"vector_offset {h.vector_offset} != content_offset + content_length")
     if h.index_offset != h.vector_offset + 4 * h.dimension * h.node_count:
         out.append(f"index_offset {h.index_offset} != vector_offset + 4·dimension·node_count")
-    if h.index_offset > len(data):
+    if whole and h.index_offset > len(data):
         out.append(f"index_offset {h.index_offset} is after the end of the {len(data)}-byte file")
     if any(h.reserved):
         out.append("reserved bytes are not zero")

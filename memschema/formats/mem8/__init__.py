@@ -9,6 +9,7 @@ from ...errors import FormatError
 from ...registry import Detection, Format, register, register_converter
 from . import json_convert, m8mem, native, seed, t8r
 from .detect import detect_m8
+from .locks import RECORD_STORE_LOCK
 from .m8mem_store import load_m8mem
 from .native_store import load_native
 from .sections import (
@@ -65,6 +66,16 @@ class Mem8(Format):
         columns = [f.name for f in fields(cls) if f.name not in ("frame", "problem")]
         return {name: {k: [getattr(item, k) for item in items] for k in columns}}
 
+    def lock_for(self, detection: Detection):
+        return RECORD_STORE_LOCK if detection.variant == "native" else None
+
+    def repair(self, data, detection: Detection):
+        from .journal_repair import repair_native
+        from .repair import repair_seed
+        if detection.variant == "native":
+            return repair_native(data, detection)
+        return repair_seed(data, Detection("mem8", "seed", detection.description))
+
     def samples(self) -> dict[str, bytes]:
         from .codecs import bincode
         from .native_store import NativeDocument, Wave
@@ -94,9 +105,14 @@ class T8R(Format):
     extensions = (".t8",)
     priority = 11
     declarations = {"file_header": t8r.t8r_file_header, "frame": t8r.t8r_frame}
+    lock = RECORD_STORE_LOCK
 
     def load(self, data, detection: Detection, *, name: str = ""):
         return load_t8r(data, detection, name=name)
+
+    def repair(self, data, detection: Detection):
+        from .journal_repair import repair_t8r
+        return repair_t8r(data, detection)
 
     def samples(self) -> dict[str, bytes]:
         from .codecs import bincode
@@ -117,6 +133,10 @@ class M8Mem(Format):
 
     def load(self, data, detection: Detection, *, name: str = ""):
         return load_m8mem(data, detection, name=name)
+
+    def repair(self, data, detection: Detection):
+        from .repair import repair_m8mem
+        return repair_m8mem(data, Detection("m8mem", None, detection.description))
 
     def samples(self) -> dict[str, bytes]:
         from .m8mem_store import M8MemDocument

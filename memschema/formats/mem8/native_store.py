@@ -20,6 +20,7 @@ from ...document import Document
 from ...dtypes import struct_dtype
 from ...errors import Finding, FormatError, error, warning
 from ...parsing import build, field_offset, parse
+from ...publish import FileStamp
 from ...registry import Detection
 from .appending import AppendOnly
 from .codecs import CodecError, bincode, zlib_frame
@@ -45,6 +46,9 @@ from .record_frame import decode_compressed, encode_frame, header_problems
 P = "mem8.native."                           # finding code prefix
 CRC_AT = field_offset(mem8_block, "crc32")   # same place in both blocks
 RAW8_AT = field_offset(native_pair, "raw8")
+MAGIC_AT = field_offset(native_pair, "mem8.magic")
+MAGIC_END = MAGIC_AT + mem8_block.magic.sizeof()
+MEM8_BYTES = mem8_block.magic.build(MEM8_MAGIC)
 PAYLOAD_AT = field_offset(native_pair, "raw8.payload")
 LIVE_UNKNOWN_26 = 0xFFFF
 UNKNOWN_FLAGS = 0xFF ^ (FLAG_TOMBSTONED | FLAG_HAS_CHAINED_RAW)
@@ -205,9 +209,10 @@ class NativeDocument(AppendOnly, Document):
     (ST8 journals) or `payloads` (raw pair files) are decoded from it.  `put`/`forget` queue new
     sealed pairs; `commit(path)` appends them safely."""
 
-    def __init__(self, detection: Detection, data=b"", source: str = ""):
+    def __init__(self, detection: Detection, data=b"", source: str = "", application: str | None = None):
         super().__init__(detection, data, source)
         self.pending = bytearray()
+        self._application = application     # "st8" / "raw"; None: what the first pair holds
         self._decode()
 
     @classmethod
@@ -231,7 +236,7 @@ class NativeDocument(AppendOnly, Document):
                            for k in range(start, count)], dtype=bool).reshape(count - start, 2)
         self.block_crc_ok = np.concatenate([self.block_crc_ok[:start], crc_ok]) if start else crc_ok
         first = self.chunk(0) if count else ST8_MAGIC
-        self.application = "st8" if bytes(first[:len(ST8_MAGIC)]) == ST8_MAGIC else "raw"
+        self.application = self._application or ("st8" if bytes(first[:len(ST8_MAGIC)]) == ST8_MAGIC else "raw")
         if self.application == "raw":
             self._decoded = self._payloads(buf)
         else:
@@ -404,6 +409,24 @@ class NativeDocument(AppendOnly, Document):
         """Append a tombstone: value `None`, default wave, FLAG_TOMBSTONED."""
         self._queue(record_pairs(key, bincode.NONE, tombstoned=True))
 
+    # -- AppendOnly hooks (commit under the RecordStore lock) -----------------------------
+    def _complete_length(self, current: bytes) -> int:
+        """MEM8.md 2.7 replay of the file as it is now: a file whose first block is not a MEM8
+        block, or that holds raw payloads when this document holds records (or the reverse), is
+        refused untouched."""
+        if len(current) >= MAGIC_END and bytes(current[MAGIC_AT:MAGIC_END]) != MEM8_BYTES:
+            raise FormatError("the file's first block is not a MEM8 block: not a native store", "pairs[0].mem8.magic",
+                              MAGIC_AT, P + "bad_magic")
+        fresh = NativeDocument(Detection("mem8", "native"), current)
+        if len(fresh.pairs) and len(self.pairs) and fresh.application != self.application:
+            raise FormatError(f"the file holds {fresh.application} payloads, this document {self.application} ones",
+                              "pairs[0].raw8.payload", PAYLOAD_AT, P + "not_st8")
+        return len(current) if fresh.torn_tail is None else fresh.torn_tail.offset
+
+    def _reset(self, data: bytes) -> None:
+        self.data, self.pending = data, bytearray()
+        self._decode()
+
     def drop_torn_tail(self) -> bytes:
         """Explicitly cut the torn tail from this document (the file changes only on `save`)."""
         torn = self.torn_tail
@@ -556,10 +579,11 @@ def load_native(data, detection: Detection, name: str = "") -> NativeDocument:
 def open_store(path: str | os.PathLike) -> NativeDocument:
     """The journal at `path` for appending (`put`/`forget` then `commit(path)`); an absent file is
     an empty store."""
-    if not os.path.exists(path) or os.path.getsize(path) == 0:
+    origin = FileStamp.maybe(path)
+    if origin is None or origin.size == 0:
         doc = NativeDocument.new()
     else:
         with open(path, "rb") as fh:
             doc = NativeDocument(Detection("mem8", "native"), fh.read(), os.fspath(path))
-    doc.source = os.fspath(path)
+    doc.source, doc.origin = os.fspath(path), origin
     return doc

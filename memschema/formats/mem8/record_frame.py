@@ -7,15 +7,19 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 
+import numpy as np
 from construct import Container
 
-from ...parsing import build, field_offset
+from ...dtypes import struct_dtype
+from ...parsing import build, field_offset, parse
 from .codecs import CodecError, bincode, token_lzw, zlib_frame
 from .native import t8r_frame_header
 
 MAX_FRAME_LEN = 64 << 20
 FRAME_HEADER_SIZE = t8r_frame_header.sizeof()
 _CRC_COVERS = field_offset(t8r_frame_header, "header_crc32")   # the bytes before header_crc32
+_HEADERS = struct_dtype(t8r_frame_header)
+_SCAN = 1 << 20        # candidate offsets examined per numpy pass
 
 
 def header_crc(header) -> int:
@@ -54,3 +58,23 @@ def decode_compressed(header, compressed: bytes) -> tuple[str, bytes]:
         return bincode.decode_record(raw)
     except CodecError as exc:   # offsets inside inflated data are not file offsets
         raise CodecError(exc.code, f"{exc.message} (at byte {exc.offset} of the inflated layer)") from None
+
+
+def next_frame(buf, start: int) -> int | None:
+    """The first offset >= `start` where a complete frame starts whose header CRC, lengths and
+    payload CRC all verify: where decoding resumes after damaged bytes.  Every offset is read as
+    a frame header (a strided numpy view of the declaration); only those with plausible lengths
+    are checked further."""
+    for first in range(start, len(buf) - FRAME_HEADER_SIZE + 1, _SCAN):
+        n = min(_SCAN, len(buf) - FRAME_HEADER_SIZE + 1 - first)
+        heads = np.ndarray((n,), dtype=_HEADERS, buffer=buf, offset=first, strides=(1,))
+        room = len(buf) - FRAME_HEADER_SIZE - first - np.arange(n)
+        size, raw = heads["compressed_len"], heads["raw_len"]
+        plausible = (size >= 1) & (size <= np.minimum(room, MAX_FRAME_LEN)) & (raw >= 1) & (raw <= MAX_FRAME_LEN)
+        for i in np.flatnonzero(plausible).tolist():
+            at = first + i
+            header = parse(t8r_frame_header, buf, at, "frame")
+            body = buf[at + FRAME_HEADER_SIZE:at + FRAME_HEADER_SIZE + header.compressed_len]
+            if not header_problems(header) and zlib.crc32(body) == header.payload_crc32:
+                return at
+    return None

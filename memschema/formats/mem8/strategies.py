@@ -148,8 +148,10 @@ def _native_torn(draw) -> tuple[bytes, str]:
 
 @st.composite
 def _t8r_torn(draw) -> tuple[bytes, str]:
-    data = draw(t8r_journals().filter(lambda d: len(d) > FILE_HEADER_SIZE))
-    return data[:draw(st.integers(FILE_HEADER_SIZE + 1, len(data) - 1))], "t8r.torn_tail"
+    """The journal cut short inside its last frame (a cut at a frame boundary is no torn tail)."""
+    data = draw(t8r_journals())
+    last = T8RDocument(T8RDocument.new().detection, data).frames[-1].offset
+    return data[:draw(st.integers(last + 1, len(data) - 1))], "t8r.torn_tail"
 
 
 @st.composite

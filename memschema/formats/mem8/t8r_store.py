@@ -10,6 +10,7 @@ from construct import Container
 from ...document import Document
 from ...errors import Finding, FormatError, error, warning
 from ...parsing import build, field_offset, parse
+from ...publish import FileStamp
 from ...registry import Detection
 from .appending import AppendOnly
 from .codecs import CodecError, bincode
@@ -18,6 +19,11 @@ from .record_frame import FRAME_HEADER_SIZE, decode_compressed, encode_frame, he
 from .t8r import FILE_HEADER_SIZE, MAGIC, VERSION, t8r_file_header
 
 P = "t8r."
+
+
+def file_header() -> bytes:
+    """The 8 bytes every T8R journal starts with (what upstream writes into an empty file)."""
+    return build(t8r_file_header, Container(magic=MAGIC, version=VERSION), "header")
 
 
 class Frame:
@@ -52,8 +58,7 @@ class T8RDocument(AppendOnly, Document):
 
     @classmethod
     def new(cls) -> T8RDocument:
-        doc = cls(Detection("t8r", None, "new T8R journal"),
-                  build(t8r_file_header, Container(magic=MAGIC, version=VERSION), "header"))
+        doc = cls(Detection("t8r", None, "new T8R journal"), file_header())
         doc.data, doc.pending = b"", bytearray(doc.data)   # the header is part of the first write
         return doc
 
@@ -125,6 +130,29 @@ class T8RDocument(AppendOnly, Document):
     def forget(self, key: str) -> None:
         self._append(key, bincode.NONE)
 
+    # -- AppendOnly hooks (commit under the RecordStore lock) -----------------------------
+    def _file_prefix(self) -> bytes:
+        return file_header()
+
+    def _queued_records(self) -> bytes:
+        """The pending frames; a new journal also queues its file header, which commit writes
+        only when the file is new or empty."""
+        return bytes(self.pending[FILE_HEADER_SIZE:] if not len(self.data) else self.pending)
+
+    def _complete_length(self, current: bytes) -> int:
+        """MEM8.md 2.8 replay of the file as it is now; a file that does not start with the T8R
+        magic is refused untouched (upstream's open fails on it)."""
+        if not len(current):
+            return 0
+        if bytes(current[:FILE_HEADER_SIZE]) != file_header():
+            raise FormatError("the file does not start with the T8R magic and version 1", "header", 0, P + "bad_magic")
+        fresh = T8RDocument(Detection("t8r"), current)
+        return len(current) if fresh.torn is None else fresh.torn[0]
+
+    def _reset(self, data: bytes) -> None:
+        self.data, self.pending = data, bytearray()
+        self._decode()
+
     def drop_torn_tail(self) -> bytes:
         if self.torn is None:
             return b""
@@ -166,10 +194,11 @@ def load_t8r(data, detection: Detection, name: str = "") -> T8RDocument:
 
 def open_journal(path: str | os.PathLike) -> T8RDocument:
     """The journal at `path` for appending; an absent or empty file is a new journal."""
-    if not os.path.exists(path) or os.path.getsize(path) == 0:
+    origin = FileStamp.maybe(path)
+    if origin is None or origin.size == 0:
         doc = T8RDocument.new()
     else:
         with open(path, "rb") as fh:
             doc = T8RDocument(Detection("t8r"), fh.read(), os.fspath(path))
-    doc.source = os.fspath(path)
+    doc.source, doc.origin = os.fspath(path), origin
     return doc

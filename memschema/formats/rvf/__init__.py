@@ -6,7 +6,7 @@ oddities (RVF.md 1).  Declarations: `segment`, `runtime`, `spec`, `lineage`; beh
 from __future__ import annotations
 
 from ...registry import Detection, Format, register
-from . import lineage, runtime, segment, spec
+from . import lineage, lockfile, runtime, segment, spec
 from .store import DIALECTS, SPEC, detect_dialect, load_rvf
 
 DECLARATIONS = {
@@ -40,6 +40,7 @@ DECLARATIONS = {
     "witness_chain": spec.witness_chain,
     "spec_vec_block_entry": spec.spec_vec_block_entry,
     "spec_vec_directory": spec.spec_vec_directory,
+    "lock_record": lockfile.lock_record,
 }
 
 
@@ -50,6 +51,7 @@ class Rvf(Format):
     extensions = (".rvf", ".rvdna", ".rvtext", ".rvgraph", ".rvvis")
     priority = 40
     declarations = DECLARATIONS
+    lock = lockfile.WRITER_LOCK
 
     def detect(self, data) -> Detection | None:
         found = detect_dialect(data)
@@ -61,8 +63,14 @@ class Rvf(Format):
         return load_rvf(data, detection, name)
 
     def dump_as(self, decl_name: str, value, data) -> dict:
+        if decl_name == "lock_record":
+            return {decl_name: lockfile.lock_record_json(value, data)}
         from .jsonout import dump_structure
         return dump_structure(decl_name, value, data)
+
+    def repair(self, data, detection: Detection):
+        from .repair import repair_rvf
+        return repair_rvf(data, detection)
 
     def add_commands(self, subparsers) -> None:
         from .lineage_check import add_lineage_command

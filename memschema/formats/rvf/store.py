@@ -108,6 +108,15 @@ class Manifest:
     records: list = field(default_factory=list)   # spec: Level-1 records
 
 
+def manifest_decl(data, seg: Segment):
+    """The runtime manifest declaration, or the short one when the payload ends before del_count."""
+    head = parse(manifest_head, data, seg.payload_offset, f"{seg.path}.manifest", seg.payload_length)
+    deletions_at = manifest_head.sizeof() + head.seg_count * dir_entry.sizeof()
+    if seg.payload_length < deletions_at + manifest_payload.del_count.sizeof():
+        return manifest_payload_short
+    return manifest_payload
+
+
 def _header_at(data, offset: int, index: int):
     return parse(segment_header, data, offset, f"segments[{index}]", HEADER_SIZE)
 
@@ -264,12 +273,7 @@ class RvfDocument(Document):
         return m
 
     def _manifest_decl(self, seg: Segment):
-        """The runtime manifest declaration, or the short one when the payload ends before del_count."""
-        head = parse(manifest_head, self.data, seg.payload_offset, f"{seg.path}.manifest", seg.payload_length)
-        deletions_at = manifest_head.sizeof() + head.seg_count * dir_entry.sizeof()
-        if seg.payload_length < deletions_at + manifest_payload.del_count.sizeof():
-            return manifest_payload_short
-        return manifest_payload
+        return manifest_decl(self.data, seg)
 
     def manifest(self, seg: Segment) -> Manifest:
         """The decoded MANIFEST segment `seg` (decoded once, on first use)."""

@@ -1,12 +1,14 @@
 """Writing runtime-dialect stores exactly as rvf-runtime RvfStore does (RVF.md 3.1, 3.3, 3.7, 3.8,
 3.10, 3.11): create/derive → MANIFEST; ingest → VEC, WITNESS, MANIFEST; delete → JOURNAL,
-WITNESS, MANIFEST.  `StoreWriter` produces the bytes (in memory); `RvfStore` puts them in a file,
-atomically for a new file and append-safely (`append_safely`) for an existing one, so a failed
-append leaves the previous manifest the latest valid state.
+WITNESS, MANIFEST.  `StoreWriter` produces the bytes (in memory); `RvfStore` puts them in a file
+under rvf-runtime's writer lock, a new file without ever replacing one (`create_new`) and an
+existing one append-safely (`append_safely`), so a failed append leaves the previous manifest
+the latest valid state.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import time
@@ -16,9 +18,13 @@ import numpy as np
 from construct import Container, ListContainer
 
 from ...dtypes import struct_dtype
+from ...errors import FormatError
+from ...locking import Held
 from ...parsing import build
+from ...publish import FileStamp, create_new
 from ...source import append_safely, atomic_write, read_source
 from . import hashes
+from .lockfile import WRITER_LOCK
 from .runtime import (
     IDENTITY_MARKER,
     JOURNAL_DELETE_VECTOR,
@@ -98,10 +104,12 @@ class StoreWriter:
     def resume(cls, doc: RvfDocument) -> StoreWriter:
         """Reopen a loaded runtime store for writing, as `RvfStore::open` does."""
         if doc.dialect != RUNTIME or doc.latest is None:
-            raise ValueError("only a runtime-dialect store with a manifest can be reopened for writing")
+            raise FormatError("only a runtime-dialect store with a manifest can be reopened for writing", "", None,
+                              "rvf.not_writable")
         m = doc.latest.value
         if m.get("file_identity") is None:
-            raise ValueError("the latest manifest has no FileIdentity")
+            raise FormatError("the latest manifest has no FileIdentity", f"{doc.latest.segment.path}.manifest",
+                              doc.latest.segment.payload_offset, "rvf.not_writable")
         return cls(dimension=m.dimension, metric=str(m.metric), profile_id=m.profile_id,
                    identity=_plain(m.file_identity), size=doc.tail.offset if doc.tail else len(doc.data),
                    epoch=m.epoch, directory=[_plain(e) for e in m.segment_dir],
@@ -179,53 +187,111 @@ class StoreWriter:
 
 
 class RvfStore:
-    """A runtime store file: `create`, `open`, `ingest`, `delete`, `derive`, `document()`."""
+    """A runtime store file: `create`, `open`, `ingest`, `delete`, `derive`, `document()`.
 
-    def __init__(self, path: str | os.PathLike, writer: StoreWriter):
+    Every write holds rvf-runtime's writer lock (`<path>.lock`, LOCKS.md 3.9) for its duration, or
+    for the whole `with` block / until `close()` after `hold()`; `LockHeld` when another writer
+    (rvf-node, another memschema process) holds it past `timeout` (default: fail at once, as
+    upstream).  Under the lock the file is re-checked: if another writer changed it, the state is
+    re-read from its latest manifest before appending; a torn append at the end is cut."""
+
+    def __init__(self, path: str | os.PathLike, writer: StoreWriter, stamp: FileStamp | None = None,
+                 timeout: float | None = None):
         self.path = Path(path)
         self.writer = writer
+        self.stamp = stamp
+        self.timeout = timeout
+        self._held: Held | None = None
 
     @classmethod
-    def create(cls, path, dimension: int, metric: str = "l2", profile_id: int = 0) -> RvfStore:
+    def create(cls, path, dimension: int, metric: str = "l2", profile_id: int = 0, *, replace: bool = False,
+               timeout: float | None = None) -> RvfStore:
+        """A new store at `path`.  An existing file (even one created a moment ago) is an error
+        (`FileExistsError`) unless `replace=True`, which rewrites it atomically under its lock."""
         writer = StoreWriter(dimension=dimension, metric=metric, profile_id=profile_id,
                              identity=Container(file_id=new_file_id(path), parent_id=bytes(16),
                                                 parent_hash=bytes(32), lineage_depth=0))
-        atomic_write(path, writer.create())
-        return cls(path, writer)
+        with WRITER_LOCK.acquire(path, timeout):
+            if replace:
+                atomic_write(path, writer.create())
+            else:
+                create_new(path, writer.create())
+            stamp = FileStamp.of(path)
+        return cls(path, writer, stamp, timeout)
 
     @classmethod
-    def open(cls, path) -> RvfStore:
-        from ...api import load
-        doc = load(path, format="rvf")
-        writer = StoreWriter.resume(doc)
-        if writer.size != len(doc.data):
-            raise ValueError(f"{path}: ends in a torn append ({len(doc.data) - writer.size} bytes); "
-                             "repair it before appending")
-        return cls(path, writer)
+    def open(cls, path, *, timeout: float | None = None) -> RvfStore:
+        """Reopen a runtime store for writing (reading takes no lock, as upstream's readers)."""
+        writer, stamp = _resume(path)
+        return cls(path, writer, stamp, timeout)
+
+    # -- the lock ----------------------------------------------------------------------------
+    def hold(self, timeout: float | None = None) -> RvfStore:
+        """Hold the writer lock until `close()` (upstream holds it from open to close)."""
+        if self._held is None or not self._held.held:
+            self._held = WRITER_LOCK.acquire(self.path, self.timeout if timeout is None else timeout)
+        return self
+
+    def close(self) -> None:
+        if self._held is not None:
+            self._held.release()
+
+    def __enter__(self) -> RvfStore:
+        return self.hold()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _locked(self):
+        if self._held is not None and self._held.held:
+            return contextlib.nullcontext()
+        return WRITER_LOCK.acquire(self.path, self.timeout)
+
+    def _sync(self) -> int:
+        """Under the lock: re-read the state if the file changed since we last saw it, cut a torn
+        append after the latest manifest; returns the bytes cut."""
+        if FileStamp.of(self.path) != self.stamp:
+            self.writer, self.stamp = _resume(self.path)
+        cut = self.stamp.size - self.writer.size
+        if cut > 0:
+            with open(self.path, "r+b") as fh:
+                fh.truncate(self.writer.size)
+                fh.flush()
+                os.fsync(fh.fileno())
+            self.stamp = FileStamp.of(self.path)
+        return max(cut, 0)
 
     def _append(self, operation) -> dict:
-        before = self.writer.snapshot()
-        try:
-            chunk = operation()
-            append_safely(self.path, chunk, before.size)
-        except BaseException:
-            self.writer = before      # the file was cut back; so is the state
-            raise
-        return {"epoch": self.writer.epoch, "bytes": len(chunk)}
+        with self._locked():
+            cut = self._sync()
+            before = self.writer.snapshot()
+            try:
+                chunk = operation()
+                append_safely(self.path, chunk, before.size)
+            except BaseException:
+                self.writer = before      # the file was cut back; so is the state
+                raise
+            self.stamp = FileStamp.of(self.path)
+        return {"epoch": self.writer.epoch, "bytes": len(chunk), "torn_tail_cut": cut}
 
+    # -- operations ---------------------------------------------------------------------------
     def ingest(self, ids, vectors) -> dict:
         n = len(np.asarray(ids).reshape(-1))
         return {"accepted": n, "rejected": 0, **self._append(lambda: self.writer.ingest(ids, vectors))}
 
     def delete(self, ids) -> dict:
-        result = self._append(lambda: self.writer.delete(list(ids)))
+        ids = list(ids)
+        result = self._append(lambda: self.writer.delete(ids))
         return {"deleted": self.writer.last_deleted, **result}
 
-    def derive(self, child_path) -> RvfStore:
+    def derive(self, child_path, *, timeout: float | None = None) -> RvfStore:
+        """A child store at `child_path` (which must not exist); the parent is read, not locked."""
         data, _ = read_source(self.path)
         child = self.writer.child(data, child_path)
-        atomic_write(child_path, child.create())
-        return RvfStore(child_path, child)
+        with WRITER_LOCK.acquire(child_path, self.timeout if timeout is None else timeout):
+            create_new(child_path, child.create())
+            stamp = FileStamp.of(child_path)
+        return RvfStore(child_path, child, stamp, self.timeout)
 
     def document(self) -> RvfDocument:
         from ...api import load
@@ -234,3 +300,20 @@ class RvfStore:
     @property
     def file_id(self) -> str:
         return bytes(self.writer.identity.file_id).hex()
+
+
+TORN = ("torn_header", "torn_payload")
+
+
+def _resume(path) -> tuple[StoreWriter, FileStamp]:
+    """The writer state of the store at `path` and the stamp of the file it was read from (taken
+    first, so a change while reading shows).  Bytes after the latest manifest that are a torn
+    append are left for `_sync` to cut; anything else needs `memschema repair`."""
+    from ...api import load
+    stamp = FileStamp.of(path)
+    doc = load(path, format="rvf")
+    tail, latest = doc.tail, doc.latest
+    if tail is not None and not (tail.reason in TORN and latest is not None and tail.offset >= latest.segment.end):
+        raise FormatError(f"{tail.length} bytes at offset {tail.offset} are not a torn append ({tail.reason}); "
+                          "run `memschema repair` first", "tail", tail.offset, "rvf.needs_repair")
+    return StoreWriter.resume(doc), stamp
