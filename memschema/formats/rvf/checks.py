@@ -18,6 +18,7 @@ from .segment import (
 )
 from .spec import LEVEL0_SIZE, LEVEL1_TAGS, ROOT_MANIFEST_MAGIC, level0_root, level1_record
 from .store import SPEC, VEC_HEAD, WASM, RvfDocument, Segment
+from .wasm_export import wasm_findings
 
 
 def _at(seg: Segment, field: str) -> int:
@@ -231,6 +232,8 @@ def _payloads(doc: RvfDocument) -> list[Finding]:
     out: list[Finding] = []
     if doc.dialect == SPEC:
         return out
+    if doc.dialect == WASM:
+        return wasm_findings(doc)
     dim = doc.dimension
     for seg in doc.segments:
         name = seg.type_name

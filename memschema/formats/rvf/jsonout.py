@@ -14,6 +14,7 @@ from .runtime import PAYLOADS, PROFILES, journal_payload, vec_head, wasm_vec_hea
 from .segment import KNOWN_FLAGS_MASK, flag_names, seg_type_name
 from .spec import DATA_TYPES, LEVEL1_TAGS, ROOT_MANIFEST_MAGIC, SIG_ALGOS
 from .store import SPEC, VEC_HEAD, WASM, RvfDocument, Segment, chain_links
+from .wasm_export import wasm_record_count
 
 PAYLOAD_HEX_LIMIT = 4096
 ARCHES = {0: "x86_64", 1: "aarch64", 2: "riscv64", 0xFE: "universal", 0xFF: "unknown"}
@@ -53,7 +54,12 @@ def decoded_payload(doc: RvfDocument, seg: Segment) -> dict | None:
                            has_file_identity=v.get("file_identity") is not None)
             return out
         if name == "vec":
-            head = parse(wasm_vec_head if doc.dialect == WASM else vec_head, data, at, f"{seg.path}.vec", size)
+            if doc.dialect == WASM:
+                head = parse(wasm_vec_head, data, at, f"{seg.path}.vec", size)
+                records = wasm_record_count(data, at, size)
+                return {"dimension": head.dimension, "vector_count": head.vector_count, "records": records,
+                        "size_ok": records == head.vector_count}
+            head = parse(vec_head, data, at, f"{seg.path}.vec", size)
             need = VEC_HEAD + head.vector_count * (8 + 4 * head.dimension)
             return {"dimension": head.dimension, "vector_count": head.vector_count, "size_ok": need == size}
         if name == "journal":

@@ -53,6 +53,7 @@ from .spec import (
     signature_footer,
     witness_chain,
 )
+from .wasm_export import wasm_record_count
 
 RUNTIME, SPEC, WASM, RUVBOT = "runtime", "spec", "wasm_export", "ruvbot"
 DIALECTS = (RUNTIME, SPEC, WASM, RUVBOT)
@@ -163,9 +164,10 @@ def detect_dialect(data) -> tuple[str, str] | None:
             if stored in (hashes.xxh3_128_le(payload), hashes.shake256_128(payload)):
                 return SPEC, "spec dialect (XXH3/SHAKE-256 hashes)"
         pos, index = end, index + 1
-    if zero_hashes and first.seg_type == VEC and first.segment_id == 1 and \
+    # seg_type parses as a named enum string: compare its integer
+    if zero_hashes and int(first.seg_type) == VEC and first.segment_id == 1 and \
             not _vec_fits(data, 0, first.payload_length, vec_head) and \
-            _vec_fits(data, 0, first.payload_length, wasm_vec_head):
+            wasm_record_count(data, HEADER_SIZE, first.payload_length) is not None:
         return WASM, "rvf-wasm store export (VEC + MANIFEST, u16 count / u32 dimension)"
     return RUNTIME, "runtime dialect (rvf-runtime RvfStore: packed segments)"
 
@@ -344,6 +346,8 @@ class RvfDocument(Document):
             head = parse(wasm_vec_head if self.dialect == WASM else vec_head, self.data,
                          seg.payload_offset, f"{seg.path}.vec", VEC_HEAD)
             count, seg_dim = head.vector_count, head.dimension
+            if self.dialect == WASM:   # every record the payload holds, also past a wrapped u16 count
+                count = wasm_record_count(self.data, seg.payload_offset, seg.payload_length) or 0
             if seg_dim != dim or seg.payload_length < VEC_HEAD + count * (8 + 4 * dim):
                 continue   # the runtime skips a VEC that is shorter than its count says
             out.append((seg, count))

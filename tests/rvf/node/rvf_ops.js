@@ -1,11 +1,11 @@
-// Runs a list of rvf-node operations (JSON on argv[2]) and prints what the binding reports, as JSON.
+// Runs a list of rvf-node operations (JSON on argv[2], else on stdin) and prints what the binding reports, as JSON.
 // Vectors follow the corpus rule v[id][j] = id + j*0.125 unless given explicitly.
 // usage: node rvf_ops.js '<json ops>'   (package dir in RVF_NODE_DIR)
 'use strict';
 const path = require('path');
 const { RvfDatabase } = require(path.join(process.env.RVF_NODE_DIR, '@ruvector/rvf-node'));
 
-const ops = JSON.parse(process.argv[2]);
+const ops = JSON.parse(process.argv[2] ?? require('fs').readFileSync(0, 'utf8'));
 const dbs = {};
 const out = [];
 const rule = (dim) => (id) => Array.from({ length: dim }, (_, j) => id + j * 0.125);
