@@ -6,7 +6,7 @@ oddities (RVF.md 1).  Declarations: `segment`, `runtime`, `spec`, `lineage`; beh
 from __future__ import annotations
 
 from ...registry import Detection, Format, register
-from . import lineage, runtime, segment, spec
+from . import index_seg, lineage, runtime, segment, spec
 from .store import DIALECTS, SPEC, detect_dialect, load_rvf
 
 DECLARATIONS = {
@@ -30,6 +30,13 @@ DECLARATIONS = {
     "membership_payload": runtime.membership_payload,
     "wasm_vec_payload": runtime.wasm_vec_payload,
     "wasm_manifest_payload": runtime.wasm_manifest_payload,
+    "index_codec_header": index_seg.index_codec_header,
+    "index_restart_block": index_seg.index_restart_block,
+    "index_node": index_seg.index_node,
+    "index_layer": index_seg.index_layer,
+    "index_trailer": index_seg.index_trailer,
+    "index_trailer_end": index_seg.index_trailer_end,
+    "index_payload": index_seg.index_payload,
     "spec_segment": spec.spec_segment,
     "signature_footer": spec.signature_footer,
     "level0_root": spec.level0_root,

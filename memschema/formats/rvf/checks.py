@@ -34,6 +34,8 @@ def check_document(doc: RvfDocument, strict: bool = False) -> list[Finding]:
     out += _manifests(doc)
     out += _payloads(doc)
     out += _witnesses(doc)
+    if doc.dialect != SPEC:
+        out += doc.index_findings()
     return out
 
 

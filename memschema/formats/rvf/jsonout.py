@@ -69,6 +69,10 @@ def decoded_payload(doc: RvfDocument, seg: Segment) -> dict | None:
             if w is None or "error" in w:
                 return {"error": str(w["error"]) if w else "not decoded"}
             return {k: w[k] for k in ("witness_type", "timestamp_ns", "action", "prev_hash", "link")}
+        if name == "index" and seg.offset in doc.indexes:
+            idx = doc.indexes[seg.offset]
+            out = idx.summary() if idx.header is not None and idx.trailer is not None else {"usable": False}
+            return out | {"findings": [f.code for f in idx.findings]}
         if name in ("kernel", "ebpf", "cow_map", "membership"):
             v = parse(PAYLOADS[name], data, at, f"{seg.path}.{name}", size)
             out = to_jsonable(v.header)
@@ -189,6 +193,8 @@ def document_json(doc: RvfDocument) -> dict:
         out["live_vector_count"] = len(doc.ids)
         out["epoch"] = doc.epoch
         out["metric"] = doc.metric
+    if doc.indexes:
+        out["index"] = doc.index.summary() if doc.index is not None else None
     out["witness_chain_ok"] = doc.witness_chain_ok
     out["witnesses"] = [{k: v for k, v in w.items() if k not in ("value", "error")}
                         | ({"error": str(w["error"])} if "error" in w else {}) for w in doc.witnesses]

@@ -20,6 +20,7 @@ from ...jsonify import to_jsonable
 from ...parsing import build, parse, parse_span
 from ...registry import Detection
 from . import hashes
+from .index_access import IndexAccess
 from .jsonview import text
 from .lineage import is_root
 from .runtime import (
@@ -213,7 +214,7 @@ def _header_follows(data, start: int) -> bool:
     return False
 
 
-class RvfDocument(Document):
+class RvfDocument(IndexAccess, Document):
     """A decoded `.rvf` file (any dialect).  `segments`, `tail`, `manifests`, `latest`,
     `ids`/`matrix` (live vectors), `witnesses`; `to_json()`, `build()`, `check()`."""
 
@@ -354,7 +355,7 @@ class RvfDocument(Document):
         return out
 
     @cached_property
-    def _live(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _live(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         dim = self.dimension or 0
         parts = self.vec_segments()
         total = sum(count for _, count in parts)
@@ -374,13 +375,13 @@ class RvfDocument(Document):
             keep = np.sort(total - 1 - first_in_reversed)   # later records win
             if len(keep) < total:
                 ids, matrix = ids[keep], matrix[keep]
-        loaded = ids
+        loaded, loaded_matrix = ids, matrix
         deleted = self.deleted_ids
         if deleted and len(loaded):
             mask = ~np.isin(ids, np.asarray(deleted, dtype=np.uint64))
             if not mask.all():
                 ids, matrix = ids[mask], matrix[mask]
-        return ids, matrix, loaded
+        return ids, matrix, loaded, loaded_matrix
 
     @property
     def ids(self) -> np.ndarray:
@@ -401,6 +402,11 @@ class RvfDocument(Document):
     def loaded_ids(self) -> np.ndarray:
         """Those distinct ids (before deletions)."""
         return self._live[2]
+
+    @property
+    def loaded_matrix(self) -> np.ndarray:
+        """Their vectors, row i for `loaded_ids[i]` (what the runtime's index traverses)."""
+        return self._live[3]
 
     def runtime_status(self) -> dict:
         """What rvf-node's `status()` reports after opening this file (live = records loaded −

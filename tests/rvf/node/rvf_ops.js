@@ -35,9 +35,13 @@ for (const op of ops) {
     case 'delete': r = db.delete(op.ids); break;
     case 'compact': r = db.compact(); break;
     case 'derive': db = dbs[op.child] = db.derive(op.path); r = report(db); break;
+    case 'branch': db = dbs[op.child] = db.branch(op.path); r = report(db); break;
+    case 'freeze': r = db.freeze(); break;
+    case 'indexStats': r = db.indexStats(); break;
     case 'report': r = report(db); break;
     case 'query': {
-      r = op.vectors.map((v) => db.query(Float32Array.from(v), op.k));
+      const options = op.efSearch ? { efSearch: op.efSearch } : undefined;
+      r = op.vectors.map((v) => db.query(Float32Array.from(v), op.k, options));
       break;
     }
     case 'close': db.close(); delete dbs[name]; r = null; break;
