@@ -90,9 +90,15 @@ def _header(doc: RvfDocument, seg: Segment) -> list[Finding]:
     ok = doc.hash_ok(seg)
     algorithm = doc.hash_algorithm(seg)
     if ok is False:
-        out.append(error("rvf.hash_mismatch", f"content_hash does not match the payload under {algorithm} "
-                         f"({doc.dialect} dialect, checksum_algo {h.checksum_algo})",
-                         f"{path}.content_hash", _at(seg, "content_hash")))
+        other = doc.hash_matching(seg)
+        hint = f"; it is the {other} of the payload, which checksum_algo {h.checksum_algo} does not declare" \
+            if other else ""
+        out.append(error("rvf.hash_mismatch", f"content_hash does not match the payload under {algorithm}, "
+                         f"the algorithm checksum_algo {h.checksum_algo} declares in the {doc.dialect} dialect"
+                         f"{hint}", f"{path}.content_hash", _at(seg, "content_hash")))
+    elif algorithm == "unknown":
+        out.append(warning("rvf.checksum_algo_unknown", f"checksum_algo {h.checksum_algo} names no known hash: "
+                           "the payload cannot be verified", f"{path}.checksum_algo", _at(seg, "checksum_algo")))
     elif ok is None and doc.dialect != WASM:
         out.append(warning("rvf.hash_unset", "content_hash is all zero: the payload is not protected",
                            f"{path}.content_hash", _at(seg, "content_hash")))

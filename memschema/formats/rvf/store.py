@@ -144,7 +144,7 @@ def detect_dialect(data) -> tuple[str, str] | None:
         return None
     if first.magic != SEGMENT_MAGIC:
         return None
-    if first.alignment_pad or first.checksum_algo != 0 or first.flags & FLAGS["SIGNED"]:
+    if first.alignment_pad or first.flags & FLAGS["SIGNED"]:
         return SPEC, "spec dialect (64-byte aligned segments, XXH3/SHAKE-256 hashes)"
     pos, zero_hashes, index = 0, True, 0
     while pos + HEADER_SIZE <= len(data) and index < 8:
@@ -165,6 +165,8 @@ def detect_dialect(data) -> tuple[str, str] | None:
             if stored in (hashes.xxh3_128_le(payload), hashes.shake256_128(payload)):
                 return SPEC, "spec dialect (XXH3/SHAKE-256 hashes)"
         pos, index = end, index + 1
+    if first.checksum_algo != 0:
+        return SPEC, "spec dialect (checksum_algo set, XXH3/SHAKE-256 hashes)"
     # seg_type parses as a named enum string: compare its integer
     if zero_hashes and int(first.seg_type) == VEC and first.segment_id == 1 and \
             not _vec_fits(data, 0, first.payload_length, vec_head) and \
@@ -471,12 +473,24 @@ class RvfDocument(IndexAccess, Document):
 
     # -- hashes --------------------------------------------------------------------------------
     def hash_algorithm(self, seg: Segment) -> str:
-        stored = bytes(seg.header.content_hash)
-        if self.dialect == SPEC:
-            return "shake256_128" if seg.header.checksum_algo == 2 else "xxh3_128"
-        if stored == hashes.ZERO16 and (seg.payload_length or self.dialect == WASM):
+        """The algorithm the segment's `checksum_algo` declares (RVF.md 7: the declared algorithm
+        wins; the dialect only names what 0 means): 0 = the dialect's own hash (runtime: rotated
+        CRC-32, ruvbot: SHA-256[:16], spec: XXH3-128), 1 and 3 XXH3-128, 2 SHAKE-256[:16];
+        `unknown` for other values, `unset` for an all-zero hash outside the spec dialect."""
+        stored, algo = bytes(seg.header.content_hash), seg.header.checksum_algo
+        if self.dialect != SPEC and stored == hashes.ZERO16 and (seg.payload_length or self.dialect == WASM):
             return "unset"
-        return "sha256_128" if self.dialect == RUVBOT else "crc32_rotated"
+        if algo == 0:
+            return {SPEC: "xxh3_128", RUVBOT: "sha256_128"}.get(self.dialect, "crc32_rotated")
+        return {1: "xxh3_128", 2: "shake256_128", 3: "xxh3_128"}.get(algo, "unknown")
+
+    def hash_matching(self, seg: Segment) -> str | None:
+        """Which known hash rule the stored `content_hash` satisfies (to explain a mismatch)."""
+        payload, stored = self.payload(seg), bytes(seg.header.content_hash)
+        for name in ("crc32_rotated", "xxh3_128", "shake256_128", "sha256_128"):
+            if _payload_hash(name, payload) == stored:
+                return name
+        return None
 
     def hash_ok(self, seg: Segment) -> bool | None:
         """Does `content_hash` match the payload under the dialect's rule?  None when unset."""
