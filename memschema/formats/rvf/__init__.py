@@ -46,7 +46,8 @@ DECLARATIONS = {
     "witness_entry": spec.witness_entry,
     "witness_chain": spec.witness_chain,
     "spec_vec_block_entry": spec.spec_vec_block_entry,
-    "spec_vec_directory": spec.spec_vec_directory,
+    "spec_vec_payload": spec.spec_vec_payload,
+    "spec_manifest_payload": spec.spec_manifest_payload,
 }
 
 

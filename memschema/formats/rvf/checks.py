@@ -17,6 +17,7 @@ from .segment import (
     segment_header,
 )
 from .spec import LEVEL0_SIZE, LEVEL1_TAGS, ROOT_MANIFEST_MAGIC, level0_root, level1_record
+from .spec_payloads import spec_findings
 from .store import SPEC, VEC_HEAD, WASM, RvfDocument, Segment
 from .wasm_export import wasm_findings
 
@@ -239,7 +240,7 @@ def _payloads(doc: RvfDocument) -> list[Finding]:
     """VEC sizes and dimensions; decodability and embedded hashes of the other runtime payloads."""
     out: list[Finding] = []
     if doc.dialect == SPEC:
-        return out
+        return spec_findings(doc)
     if doc.dialect == WASM:
         return wasm_findings(doc)
     dim = doc.dimension

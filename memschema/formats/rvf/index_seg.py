@@ -11,7 +11,9 @@ decoder in `index_graph` apply the same sub-declarations.
 
 from __future__ import annotations
 
-from construct import Array, Bytes, GreedyBytes, Int8ul, Int16ul, Int32ul, Int64ul, Struct, VarInt, stream_tell, this
+from construct import Array, Bytes, GreedyBytes, Int8ul, Int16ul, Int32ul, Int64ul, Struct, VarInt, this
+
+from .segment import pad_to
 
 INDEX_ALIGN = 64                 # every codec block is zero-padded to a multiple of 64 bytes
 TRAILER_MAGIC = b"RVIX"
@@ -24,9 +26,7 @@ MAX_VARINT_BYTES = 10            # decoders reject an 11th byte (shift >= 64)
 INDEX_TYPES = {0: "hnsw", 1: "ivf", 2: "flat"}
 
 
-def _align_pad(ctx) -> int:
-    """Zero bytes from the current position to the next multiple of 64 (from the payload start)."""
-    return -stream_tell(ctx._io, "padding") % INDEX_ALIGN
+_align_pad = pad_to(INDEX_ALIGN)
 
 
 _codec_head = (

@@ -12,7 +12,8 @@ from .jsonview import text
 from .lineage import is_root
 from .runtime import PAYLOADS, PROFILES, journal_payload, vec_head, wasm_vec_head
 from .segment import KNOWN_FLAGS_MASK, flag_names, seg_type_name
-from .spec import DATA_TYPES, LEVEL1_TAGS, ROOT_MANIFEST_MAGIC, SIG_ALGOS
+from .spec import DATA_TYPES, LEVEL1_TAGS, ROOT_MANIFEST_MAGIC, SIG_ALGOS, spec_vec_payload
+from .spec_payloads import level1_values
 from .store import SPEC, VEC_HEAD, WASM, RvfDocument, Segment, chain_links
 from .wasm_export import wasm_record_count
 
@@ -41,7 +42,11 @@ def decoded_payload(doc: RvfDocument, seg: Segment) -> dict | None:
     data, at, size = doc.data, seg.payload_offset, seg.payload_length
     try:
         if doc.dialect == SPEC:
-            return None
+            if name != "vec":
+                return None
+            v = parse(spec_vec_payload, data, at, f"{seg.path}.spec_vec", size)
+            return {"block_count": v.block_count, "entries": to_jsonable(v.entries),
+                    "id_counts": [b.id_map.id_count for b in v.blocks]}
         if name == "manifest":
             m = doc.manifest(seg)
             if m.error is not None:
@@ -137,7 +142,8 @@ def manifest_json(doc: RvfDocument) -> dict | None:
     out = {"offset": m.segment.offset, "segment_id": m.segment.header.segment_id}
     if doc.dialect == SPEC:
         out["level0_root"] = level0_root_json(m.root)
-        out["level1_records"] = [level1_json(pos, rec) for pos, rec in m.records]
+        values = level1_values(m)
+        out["level1_records"] = [level1_json(pos, rec, v["value"]) for (pos, rec), v in zip(m.records, values)]
         return out
     v = m.value
     body = to_jsonable(v)
@@ -151,10 +157,12 @@ def manifest_json(doc: RvfDocument) -> dict | None:
     return out
 
 
-def level1_json(pos: int, rec) -> dict:
+def level1_json(pos: int, rec, value=None) -> dict:
     out = {"offset": pos}
     out.update(to_jsonable(rec))
     out["tag_name"] = LEVEL1_TAGS.get(rec.tag)
+    if value is not None:
+        out["decoded"] = to_jsonable(value)
     return out
 
 
@@ -187,7 +195,7 @@ def document_json(doc: RvfDocument) -> dict:
                              doc.latest.segment.payload_offset + doc.latest.segment.payload_length])
         out["latest_manifest"]["level0_root"] = level0_root_json(doc.latest.root, raw)
     out["latest_manifest_is_last_segment"] = (doc.latest is not None and doc.segments[-1] is doc.latest.segment)
-    if doc.dialect != SPEC:
+    if doc.dialect != SPEC or any(s.type_name == "vec" for s in doc.segments):
         order = sorted(range(len(doc.ids)), key=lambda i: int(doc.ids[i]))
         out["vectors"] = {str(int(doc.ids[i])): [float(x) for x in doc.matrix[i]] for i in order}
         out["live_vector_count"] = len(doc.ids)

@@ -8,7 +8,7 @@ padding of `alignment_pad` bytes in the spec dialect).  Little-endian; the magic
 
 from __future__ import annotations
 
-from construct import Bytes, Enum, Int8ul, Int16ul, Int32ul, Int64ul, Struct
+from construct import Bytes, Enum, Int8ul, Int16ul, Int32ul, Int64ul, SizeofError, Struct, stream_size, stream_tell
 
 SEGMENT_MAGIC = 0x52564653
 SEGMENT_VERSION = 1
@@ -72,3 +72,22 @@ def seg_type_value(seg_type) -> int:
 def seg_type_name(seg_type) -> str:
     value = int(seg_type)
     return SEG_TYPE_NAMES.get(value, f"unknown_0x{value:02x}")
+
+
+def _stream(ctx):
+    """The stream a length lambda measures; sizeof() (no stream) gets construct's SizeofError."""
+    io = getattr(ctx, "_io", None)
+    if io is None:
+        raise SizeofError("size depends on the position in the payload")
+    return io
+
+
+def pad_to(alignment: int):
+    """Length of the zero padding from the current position to the next multiple of `alignment`
+    (positions count from the start of the payload being parsed)."""
+    return lambda ctx: -stream_tell(_stream(ctx), "padding") % alignment
+
+
+def bytes_left(ctx) -> int:
+    """Bytes from the start of the payload being parsed to its end."""
+    return stream_size(_stream(ctx))

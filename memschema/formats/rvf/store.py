@@ -358,6 +358,9 @@ class RvfDocument(IndexAccess, Document):
 
     @cached_property
     def _live(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if self.dialect == SPEC:
+            from .spec_payloads import spec_vectors
+            return spec_vectors(self)
         dim = self.dimension or 0
         parts = self.vec_segments()
         total = sum(count for _, count in parts)
