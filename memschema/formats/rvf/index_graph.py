@@ -191,7 +191,7 @@ def _trailer(idx: HnswIndex, data, base: int, size: int) -> int | None:
         return None
     bad = runs.first_overlong(head.id_count)
     if bad is not None:
-        _warn(idx, "rvf.index_id_map", "id varint longer than 10 bytes", f"trailer.id_deltas[{bad}]",
+        _warn(idx, "rvf.index_id_map", "id varint is not a canonical u64 (over 10 bytes or not the shortest form)", f"trailer.id_deltas[{bad}]",
               ids_at + int(runs.starts[bad]))
         return None
     deltas = runs.values[:head.id_count]
@@ -276,7 +276,7 @@ def _adjacency(idx: HnswIndex, data, start: int, end: int, restart_at: int) -> N
     if problem is None:
         bad = runs.first_overlong(consumed)
         if bad is not None:
-            problem, consumed = "a varint longer than 10 bytes", bad
+            problem, consumed = "a varint that is not a canonical u64 (over 10 bytes or not the shortest form)", bad
     if problem is not None:
         at = start + (int(runs.starts[consumed]) if consumed < len(runs) else runs.complete_end)
         _warn(idx, "rvf.index_codec", f"adjacency does not decode: {problem}", "nodes", at)

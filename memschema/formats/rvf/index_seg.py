@@ -11,9 +11,10 @@ decoder in `index_graph` apply the same sub-declarations.
 
 from __future__ import annotations
 
-from construct import Array, Bytes, GreedyBytes, Int8ul, Int16ul, Int32ul, Int64ul, Struct, VarInt, this
+from construct import Array, Bytes, GreedyBytes, Int8ul, Int16ul, Int32ul, Int64ul, Struct, Tell, this
 
 from .segment import pad_to
+from .varint import U64VarInt as VarInt
 
 INDEX_ALIGN = 64                 # every codec block is zero-padded to a multiple of 64 bytes
 TRAILER_MAGIC = b"RVIX"
@@ -22,11 +23,7 @@ HNSW = 0                         # index_type; 1 IVF and 2 flat exist only as co
 LAYER_C = 2                      # layer_level the runtime writes ("full adjacency")
 DEFAULT_RESTART_INTERVAL = 64
 NO_ENTRY = (1 << 64) - 1         # entry_ordinal u64::MAX = no entry point
-MAX_VARINT_BYTES = 10            # decoders reject an 11th byte (shift >= 64)
 INDEX_TYPES = {0: "hnsw", 1: "ivf", 2: "flat"}
-
-
-_align_pad = pad_to(INDEX_ALIGN)
 
 
 _codec_head = (
@@ -53,7 +50,8 @@ index_restart_head = Struct(*_restart_fields)
 
 index_restart_block = Struct(
     *_restart_fields,
-    "padding" / Bytes(_align_pad) * "zero bytes to the next multiple of 64",
+    "_pos" / Tell * "(position in the payload, for the padding)",
+    "padding" / Bytes(pad_to(INDEX_ALIGN, index_restart_head)) * "zero bytes to the next multiple of 64",
 ) * "restart block at payload offset 64"
 
 index_layer = Struct(
@@ -86,11 +84,17 @@ index_trailer_end = Struct(
     "magic" / Bytes(len(TRAILER_MAGIC)) * "52 56 49 58 ('RVIX')",
 ) * "last 8 bytes of the payload"
 
-index_payload = Struct(
+_codec_blocks = (
     "header" / index_codec_header * "codec header block",
     "restarts" / index_restart_block * "restart block",
     "nodes" / Array(this.header.node_count, index_node) * "adjacency block: node_count nodes",
-    "adjacency_padding" / Bytes(_align_pad) * "zero bytes to the next multiple of 64 (end of the codec part)",
+)
+
+index_payload = Struct(
+    *_codec_blocks,
+    "_pos" / Tell * "(position in the payload, for the padding)",
+    "adjacency_padding" / Bytes(pad_to(INDEX_ALIGN, Struct(*_codec_blocks)))
+    * "zero bytes to the next multiple of 64 (end of the codec part)",
     "trailer" / index_trailer * "trailer body",
     "trailer_end" / index_trailer_end * "body_len and RVIX",
     "trailing" / GreedyBytes * "bytes after RVIX (none in a well-formed payload; kept)",

@@ -22,12 +22,13 @@ from construct import (
     Int64ul,
     Pointer,
     Struct,
-    VarInt,
+    Tell,
     this,
 )
 
 from .lineage import file_identity
 from .segment import FLAGS, bytes_left, pad_to, segment_header
+from .varint import U64VarInt as VarInt
 
 ROOT_MANIFEST_MAGIC = 0x52564D30   # "RVM0", bytes 30 4D 56 52
 LEVEL0_SIZE = 4096
@@ -160,9 +161,6 @@ VEC_ID_RESTART_INTERVAL = 128
 DTYPE_SIZES = {0: 4, 1: 2, 2: 2, 3: 1, 4: 1}
 
 
-_align64 = pad_to(ALIGNMENT)
-
-
 def _block_entry(ctx):
     """The directory entry of the block being parsed (blocks are an Array of Pointers)."""
     return ctx._.entries[ctx._._index]
@@ -195,10 +193,15 @@ _vec_block_body = (
 )
 spec_vec_block_body = Struct(*_vec_block_body)     # the bytes the block CRC covers
 
-spec_vec_block = Struct(
+_vec_block_fields = (
     *_vec_block_body,
     "crc32c" / Int32ul * "CRC32C of the block bytes before this field (values, id map header, ids)",
-    "padding" / Bytes(_align64) * "zero bytes to the next multiple of 64",
+)
+
+spec_vec_block = Struct(
+    *_vec_block_fields,
+    "_pos" / Tell * "(position in the payload, for the padding)",
+    "padding" / Bytes(pad_to(ALIGNMENT, Struct(*_vec_block_fields))) * "zero bytes to the next multiple of 64",
 ) * "one columnar VEC block, at its directory entry's block_offset"
 
 _vec_directory = (
@@ -209,7 +212,8 @@ spec_vec_directory = Struct(*_vec_directory)
 
 spec_vec_payload = Struct(
     *_vec_directory,
-    "directory_padding" / Bytes(_align64) * "zero bytes to the next multiple of 64",
+    "_pos" / Tell * "(position in the payload, for the padding)",
+    "directory_padding" / Bytes(pad_to(ALIGNMENT, spec_vec_directory)) * "zero bytes to the next multiple of 64",
     "blocks" / Array(this.block_count, Pointer(lambda ctx: ctx.entries[ctx._index].block_offset, spec_vec_block))
     * "the blocks, each at its entry's block_offset",
 ) * "spec VEC payload: block directory + columnar blocks with delta-varint id maps and CRC32C"

@@ -1,15 +1,44 @@
-"""Bulk decoding of the unsigned LEB128 varints that INDEX adjacency lists, the INDEX id map and
-spec VEC id maps are made of (construct's `VarInt`, applied to a whole byte run at once with numpy:
-a 100k-node graph holds millions of them).  Upstream decoders reject an 11th byte (shift >= 64); a
-10th byte keeps only its low bit, as Rust's `<<` on u64 does."""
+"""The unsigned LEB128 varints that INDEX adjacency lists, the INDEX id map and spec VEC id maps are
+made of: the construct declaration (`U64VarInt`) and its bulk decoding with numpy (a 100k-node graph
+holds millions of them).
+
+Upstream decoders (`rvf-index` / `rvf-wire` `decode_varint`) reject an 11th byte (shift >= 64) and
+let a 10th byte's high bits fall off.  Every upstream encoder writes the shortest form.  memschema
+reads a varint as a u64 in its shortest form only: a longer spelling (`ff 00` for 127), an 11th byte
+or a 10th byte above 1 is an invalid varint, so whatever parses builds back to the same bytes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+from construct import StreamError, VarInt, byte2int, stream_read
 
-from .index_seg import MAX_VARINT_BYTES
+MAX_VARINT_BYTES = 10            # 10 × 7 bits cover a u64
+
+
+class _U64VarInt(type(VarInt)):
+    """construct's `VarInt` limited to canonical u64 encodings (see the module docstring)."""
+
+    def _parse(self, stream, context, path):
+        value, shift = 0, 0
+        for n in range(1, MAX_VARINT_BYTES + 1):
+            b = byte2int(stream_read(stream, 1, path))
+            value |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                if n > 1 and b == 0 or n == MAX_VARINT_BYTES and b > 1:
+                    raise StreamError(f"varint of {n} bytes is not the shortest u64 encoding", path=path)
+                return value
+        raise StreamError(f"varint longer than {MAX_VARINT_BYTES} bytes", path=path)
+
+    def _build(self, obj, stream, context, path):
+        if isinstance(obj, int) and obj >= 1 << 64:
+            raise StreamError(f"{obj} is not a u64", path=path)
+        return super()._build(obj, stream, context, path)
+
+
+U64VarInt = _U64VarInt()
 
 
 @dataclass
@@ -25,9 +54,14 @@ class Varints:
     def __len__(self) -> int:
         return len(self.values)
 
+    last: np.ndarray = None                     # each varint's last byte
+
     def first_overlong(self, count: int) -> int | None:
-        """Index of the first of the first `count` varints longer than 10 bytes, or None."""
-        bad = np.flatnonzero(self.lengths[:count] > MAX_VARINT_BYTES)
+        """Index of the first of the first `count` varints that is not a canonical u64 (longer
+        than 10 bytes, a needless zero group, a 10th byte above 1), or None."""
+        lengths, last = self.lengths[:count], self.last[:count]
+        bad = np.flatnonzero((lengths > MAX_VARINT_BYTES) | ((lengths > 1) & (last == 0))
+                             | ((lengths == MAX_VARINT_BYTES) & (last > 1)))
         return int(bad[0]) if len(bad) else None
 
 
@@ -45,7 +79,7 @@ def decode_varints(raw) -> Varints:
         sel = np.flatnonzero(lengths > k) if k else slice(None)
         group = (b[starts[sel] + k] & 0x7F).astype(np.uint64)
         values[sel] |= group << np.uint64(7 * k)
-    return Varints(values, starts, lengths, int(ends[-1]) + 1 if len(ends) else 0)
+    return Varints(values, starts, lengths, int(ends[-1]) + 1 if len(ends) else 0, b[ends])
 
 
 def delta_decode(deltas: np.ndarray, restart_interval: int) -> np.ndarray:
