@@ -15,3 +15,20 @@ def err(msg: str) -> None:
 def print_json(obj) -> None:
     json.dump(obj, sys.stdout, indent=2, ensure_ascii=False, allow_nan=False)
     sys.stdout.write("\n")
+
+
+def add_load_options(parser) -> None:
+    """`--NAME VALUE` for every load option a format declares (`Format.load_options`)."""
+    from .. import registry
+    seen = set()
+    for fmt in registry.formats():
+        for name, text in fmt.load_options.items():
+            if name not in seen:
+                seen.add(name)
+                parser.add_argument(f"--{name.replace('_', '-')}", dest=f"load_{name}", metavar="VALUE",
+                                    help=f"{fmt.name}: {text}")
+
+
+def load_options(args) -> dict:
+    """The load options given on the command line."""
+    return {k[len("load_"):]: v for k, v in vars(args).items() if k.startswith("load_") and v is not None}

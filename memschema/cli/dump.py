@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import api
 from ..errors import FormatError
-from .common import EXIT_OK, EXIT_UNREADABLE, err, print_json
+from .common import EXIT_OK, EXIT_UNREADABLE, add_load_options, err, load_options, print_json
 
 
 def add(sub) -> None:
@@ -14,6 +14,7 @@ def add(sub) -> None:
     s.add_argument("--as", dest="as_decl", metavar="FORMAT.DECLARATION",
                    help="parse the bytes as one declaration (see `memschema schemas`)")
     s.add_argument("--format", help="skip detection, e.g. amem/spec-v1")
+    add_load_options(s)
     s.set_defaults(func=run)
 
 
@@ -22,7 +23,7 @@ def run(args) -> int:
         if args.as_decl:
             out = api.parse_as(args.as_decl, args.file)
         else:
-            out = api.load(args.file, format=args.format).to_json()
+            out = api.load(args.file, format=args.format, **load_options(args)).to_json()
     except FormatError as exc:
         err(f"{args.file}: {exc}")
         return EXIT_UNREADABLE

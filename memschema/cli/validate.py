@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import api, registry
-from .common import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, err, print_json
+from .common import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, add_load_options, err, load_options, print_json
 
 
 def add(sub) -> None:
@@ -12,6 +12,7 @@ def add(sub) -> None:
     s.add_argument("--json", action="store_true")
     s.add_argument("--strict", action="store_true", help="strict policy (what upstream cannot read back)")
     s.add_argument("--format", help="skip detection")
+    add_load_options(s)
     s.set_defaults(func=run)
 
 
@@ -20,7 +21,7 @@ def run(args) -> int:
     reports = []
     for name in args.files:
         try:
-            report = api.validate(name, strict=args.strict, format=args.format)
+            report = api.validate(name, strict=args.strict, format=args.format, **load_options(args))
         except OSError as exc:
             err(f"{name}: {exc.strerror or exc}")
             status = EXIT_UNREADABLE

@@ -25,6 +25,8 @@ DECLARATIONS = {
     "ebpf_header": runtime.ebpf_header,
     "ebpf_payload": runtime.ebpf_payload,
     "cow_map_header": runtime.cow_map_header,
+    "cow_map_body": runtime.cow_map_body,
+    "cow_map_entry": runtime.cow_map_entry,
     "cow_map_payload": runtime.cow_map_payload,
     "membership_header": runtime.membership_header,
     "membership_payload": runtime.membership_payload,
@@ -58,6 +60,8 @@ class Rvf(Format):
     extensions = (".rvf", ".rvdna", ".rvtext", ".rvgraph", ".rvvis")
     priority = 40
     declarations = DECLARATIONS
+    load_options = {"parent": "the parent store of a COW branch child (default: the file its COW_MAP names, "
+                              "relative to the child)"}
 
     def detect(self, data) -> Detection | None:
         found = detect_dialect(data)
@@ -65,8 +69,8 @@ class Rvf(Format):
             return None
         return Detection("rvf", found[0], found[1])
 
-    def load(self, data, detection: Detection, *, name: str = ""):
-        return load_rvf(data, detection, name)
+    def load(self, data, detection: Detection, *, name: str = "", parent=None):
+        return load_rvf(data, detection, name, parent)
 
     def dump_as(self, decl_name: str, value, data) -> dict:
         from .jsonout import dump_structure

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ...errors import Finding, FormatError, error, warning
 from ...parsing import locate, parse
 from . import hashes
+from .cow import cow_findings
 from .runtime import IDENTITY_MARKER, PAYLOADS, manifest_payload, manifest_payload_short, vec_head
 from .segment import (
     HEADER_SIZE,
@@ -37,6 +38,7 @@ def check_document(doc: RvfDocument, strict: bool = False) -> list[Finding]:
     out += _witnesses(doc)
     if doc.dialect != SPEC:
         out += doc.index_findings()
+        out += cow_findings(doc)
     return out
 
 

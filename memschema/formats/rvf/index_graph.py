@@ -191,8 +191,8 @@ def _trailer(idx: HnswIndex, data, base: int, size: int) -> int | None:
         return None
     bad = runs.first_overlong(head.id_count)
     if bad is not None:
-        _warn(idx, "rvf.index_id_map", "id varint is not a canonical u64 (over 10 bytes or not the shortest form)", f"trailer.id_deltas[{bad}]",
-              ids_at + int(runs.starts[bad]))
+        _warn(idx, "rvf.index_id_map", "id varint is not a canonical u64 (over 10 bytes or not the shortest form)",
+              f"trailer.id_deltas[{bad}]", ids_at + int(runs.starts[bad]))
         return None
     deltas = runs.values[:head.id_count]
     ids = np.cumsum(deltas, dtype=np.uint64)

@@ -228,6 +228,7 @@ class RvfDocument(IndexAccess, Document):
         self.by_offset = {s.offset: s for s in self.segments}
         self._manifest_segments = [s for s in self.segments if s.seg_type == MANIFEST]
         self._decoded: dict[int, Manifest] = {}
+        self.parent_source = None    # `load(..., parent=)`: path, bytes or RvfDocument of a branch child's parent
 
     # -- bytes -------------------------------------------------------------------------------
     def payload(self, seg: Segment) -> memoryview:
@@ -389,14 +390,36 @@ class RvfDocument(IndexAccess, Document):
         return ids, matrix, loaded, loaded_matrix
 
     @property
-    def ids(self) -> np.ndarray:
-        """Live vector ids (uint64), in the order their winning records appear."""
+    def own_ids(self) -> np.ndarray:
+        """Live ids of this file's own VEC segments (uint64), in the order their winning records appear."""
         return self._live[0]
+
+    @property
+    def own_matrix(self) -> np.ndarray:
+        return self._live[1]
+
+    @cached_property
+    def cow(self):
+        """Branch-child state (COW_MAP, MEMBERSHIP, parent) or None (cow.py)."""
+        from .cow import cow_state
+        return cow_state(self, self.parent_source)
+
+    @cached_property
+    def _view(self) -> tuple[np.ndarray, np.ndarray]:
+        from .cow import branch_view
+        view = branch_view(self, self.cow) if self.cow is not None else None
+        return view if view is not None else self._live[:2]
+
+    @property
+    def ids(self) -> np.ndarray:
+        """Live vector ids (uint64): this file's own, and for a COW branch child also those it
+        inherits from its parent (parent rows first)."""
+        return self._view[0]
 
     @property
     def matrix(self) -> np.ndarray:
         """Live vectors as a float32 `(n, dimension)` matrix, row i for `ids[i]`."""
-        return self._live[1]
+        return self._view[1]
 
     @property
     def records_loaded(self) -> int:
@@ -551,12 +574,14 @@ def chain_links(entries, base: int) -> list[dict]:
     return out
 
 
-def load_rvf(data, detection: Detection, name: str = "") -> RvfDocument:
+def load_rvf(data, detection: Detection, name: str = "", parent=None) -> RvfDocument:
     if detection.variant is None:
         found = detect_dialect(data)
         variant = found[0] if found else RUNTIME
         detection = Detection(detection.format, variant, found[1] if found else detection.description)
-    return RvfDocument(detection, data, name)
+    doc = RvfDocument(detection, data, name)
+    doc.parent_source = parent
+    return doc
 
 
 def jsonify_value(value):
