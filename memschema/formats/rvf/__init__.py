@@ -6,7 +6,7 @@ oddities (RVF.md 1).  Declarations: `segment`, `runtime`, `spec`, `lineage`; beh
 from __future__ import annotations
 
 from ...registry import Detection, Format, register
-from . import index_seg, lineage, runtime, segment, spec
+from . import index_seg, lineage, meta_seg, runtime, segment, spec
 from .store import DIALECTS, SPEC, detect_dialect, load_rvf
 
 DECLARATIONS = {
@@ -39,6 +39,13 @@ DECLARATIONS = {
     "index_trailer": index_seg.index_trailer,
     "index_trailer_end": index_seg.index_trailer_end,
     "index_payload": index_seg.index_payload,
+    "meta_header": meta_seg.meta_header,
+    "meta_schema_entry": meta_seg.meta_schema_entry,
+    "meta_file_entry": meta_seg.meta_file_entry,
+    "meta_record": meta_seg.meta_record,
+    "meta_value": meta_seg.meta_value,
+    "meta_body": meta_seg.meta_body,
+    "meta_footer": meta_seg.meta_footer,
     "spec_segment": spec.spec_segment,
     "signature_footer": spec.signature_footer,
     "level0_root": spec.level0_root,

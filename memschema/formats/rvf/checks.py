@@ -7,6 +7,7 @@ from ...errors import Finding, FormatError, error, warning
 from ...parsing import locate, parse
 from . import hashes
 from .cow import cow_findings
+from .meta_seg import is_meta_v1, meta_findings
 from .runtime import IDENTITY_MARKER, PAYLOADS, manifest_payload, manifest_payload_short, vec_head
 from .segment import (
     HEADER_SIZE,
@@ -262,6 +263,8 @@ def _payloads(doc: RvfDocument) -> list[Finding]:
             if dim is not None and head.dimension != dim:
                 out.append(error("rvf.vec_dimension", f"VEC dimension {head.dimension}, manifest says {dim}",
                                  f"{seg.path}.vec.dimension", seg.payload_offset))
+        elif name == "meta" and is_meta_v1(doc.payload(seg)):
+            out += meta_findings(doc.data, seg)
         elif name in ("journal", "kernel", "ebpf", "membership", "cow_map") and doc.dialect != WASM:
             try:
                 v = parse(PAYLOADS[name], doc.data, seg.payload_offset, f"{seg.path}.{name}", seg.payload_length)

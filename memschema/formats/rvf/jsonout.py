@@ -10,6 +10,7 @@ from ...parsing import parse
 from . import hashes
 from .jsonview import text
 from .lineage import is_root
+from .meta_seg import FOOTER, is_meta_v1, meta_body
 from .runtime import PAYLOADS, PROFILES, journal_payload, vec_head, wasm_vec_head
 from .segment import KNOWN_FLAGS_MASK, flag_names, seg_type_name
 from .spec import DATA_TYPES, LEVEL1_TAGS, ROOT_MANIFEST_MAGIC, SIG_ALGOS, spec_vec_payload
@@ -74,6 +75,9 @@ def decoded_payload(doc: RvfDocument, seg: Segment) -> dict | None:
             if w is None or "error" in w:
                 return {"error": str(w["error"]) if w else "not decoded"}
             return {k: w[k] for k in ("witness_type", "timestamp_ns", "action", "prev_hash", "link")}
+        if name == "meta" and is_meta_v1(doc.payload(seg)):
+            body = parse(meta_body, data, at, f"{seg.path}.meta", max(size - FOOTER, 0))
+            return {"encoding": "meta_v1"} | to_jsonable(body)
         if name == "index" and seg.offset in doc.indexes:
             idx = doc.indexes[seg.offset]
             out = idx.summary() if idx.header is not None and idx.trailer is not None else {"usable": False}
