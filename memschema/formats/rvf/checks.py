@@ -211,8 +211,9 @@ def _spec_manifest(doc: RvfDocument, latest) -> list[Finding]:
     out += root_findings(root, bytes(doc.data[root_at:root_at + LEVEL0_SIZE]), path, root_at)
     for pos, rec in latest.records:
         if rec.tag not in LEVEL1_TAGS:
-            out.append(warning("rvf.level1_tag_unknown", f"Level-1 tag {rec.tag} is not defined (upstream "
-                               "rejects it)", f"{seg.path}.level1_records.tag", pos))
+            # upstream's Level-1 reader rejects the manifest: its reader cannot get the state
+            out.append(error("rvf.level1_tag_unknown", f"Level-1 tag {rec.tag} is not defined (upstream "
+                             "rejects the manifest)", f"{seg.path}.level1_records.tag", pos))
         if rec.pad or any(bytes(rec.align)):
             out.append(warning("rvf.nonzero_padding", "Level-1 record padding is not zero",
                                f"{seg.path}.level1_records.pad", pos + locate(level1_record, rec, "pad")))
