@@ -362,14 +362,17 @@ def _restart_checks(idx, node_offsets: np.ndarray, restart_at: int, n: int) -> N
 
 def distances(metric: str, matrix: np.ndarray, query: np.ndarray) -> np.ndarray:
     """The runtime's distances in float32: squared L2, −dot, 1 − cosine (1 when a norm is ~0)."""
-    q = np.asarray(query, dtype=np.float32)
+    with np.errstate(all="ignore"):      # damaged vectors (inf, NaN) give NaN distances, not warnings
+        return _distances(metric, matrix, np.asarray(query, dtype=np.float32))
+
+
+def _distances(metric: str, matrix: np.ndarray, q: np.ndarray) -> np.ndarray:
     if metric == "inner_product":
         return -(matrix @ q)
     if metric == "cosine":
         dot = matrix @ q
         denom = np.sqrt(np.einsum("ij,ij->i", matrix, matrix) * np.float32(q @ q))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.float32(1) - dot / denom
+        out = np.float32(1) - dot / denom
         return np.where(denom < np.finfo(np.float32).eps, np.float32(1), out).astype(np.float32)
     diff = matrix - q
     return np.einsum("ij,ij->i", diff, diff)
