@@ -256,3 +256,20 @@ def test_index_payload_is_a_registered_declaration(tmp_path):
     assert out["index_payload"]["header"]["node_count"] == 70
     assert out["index_payload"]["trailer"]["id_deltas"] == [10] + [1] * 69
     assert out["index_payload"]["trailer_end"]["magic"] == b"RVIX".hex()
+
+
+def test_bulk_varints_equal_the_declaration_and_reject_what_it_rejects():
+    from memschema.errors import FormatError
+    from memschema.formats.rvf.varint import U64VarInt, decode_varints
+    from memschema.parsing import build
+    values = [0, 1, 127, 128, 300, 16383, 16384, 2**35 + 7, 2**63, 2**64 - 1]
+    raw = b"".join(build(U64VarInt, v) for v in values)
+    runs = decode_varints(raw)
+    assert runs.values.tolist() == values and runs.complete_end == len(raw)
+    assert runs.first_overlong(len(values)) is None
+    assert [parse(U64VarInt, build(U64VarInt, v)) for v in values] == values
+    for bad in (b"\xff\x00", b"\x80" * 10 + b"\x01", b"\xff" * 9 + b"\x02"):     # long form, 11 bytes, > u64
+        with pytest.raises(FormatError):
+            parse(U64VarInt, bad)
+        assert decode_varints(bad).first_overlong(1) == 0
+    assert decode_varints(b"\x05\x80").complete_end == 1        # a cut-off varint is not decoded

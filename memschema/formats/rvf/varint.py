@@ -73,13 +73,15 @@ def decode_varints(raw) -> Varints:
     if len(ends):
         starts[1:] = ends[:-1] + 1
     lengths = ends - starts + 1
-    values = np.zeros(len(ends), dtype=np.uint64)
-    longest = int(lengths.max()) if len(lengths) else 0
-    for k in range(min(longest, MAX_VARINT_BYTES)):
-        sel = np.flatnonzero(lengths > k) if k else slice(None)
-        group = (b[starts[sel] + k] & 0x7F).astype(np.uint64)
-        values[sel] |= group << np.uint64(7 * k)
-    return Varints(values, starts, lengths, int(ends[-1]) + 1 if len(ends) else 0, b[ends])
+    values = (b[starts] & 0x7F).astype(np.uint64)
+    longer = np.flatnonzero(lengths > 1)          # most varints are one byte: the rest byte by byte
+    for k in range(1, MAX_VARINT_BYTES):
+        if not len(longer):
+            break
+        values[longer] |= (b[starts[longer] + k] & 0x7F).astype(np.uint64) << np.uint64(7 * k)
+        longer = longer[lengths[longer] > k + 1]
+    complete_end = int(ends[-1]) + 1 if len(ends) else 0
+    return Varints(values, starts, lengths, complete_end, b[ends])
 
 
 def delta_decode(deltas: np.ndarray, restart_interval: int) -> np.ndarray:
