@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -168,8 +169,56 @@ def branch_view(doc, state: CowState) -> tuple[np.ndarray, np.ndarray] | None:
     return np.concatenate([pids[keep], own]), np.concatenate([pmatrix[keep], own_matrix])
 
 
+def map_findings(state: CowState) -> list[Finding]:
+    """map_len must be the size of the cluster map that follows the parent path."""
+    from ...parsing import build
+    from .runtime import cow_map_map
+    body, seg = state.cow.body, state.cow_seg
+    size = len(build(cow_map_map, body.map, "cow_map.body.map"))
+    if body.map_len == size:
+        return []
+    at = seg.payload_offset + locate(cow_map_payload, state.cow, "body") + locate(cow_map_body, body, "map_len")
+    return [error("rvf.cow_map_length", f"map_len {body.map_len} but the cluster map is {size} bytes",
+                  f"{seg.path}.cow_map.body.map_len", at)]
+
+
 def cow_findings(doc) -> list[Finding]:
     state = doc.cow
     if state is None:
         return []
-    return list(state.findings) + membership_findings(state)
+    return list(state.findings) + map_findings(state) + membership_findings(state)
+
+
+class CowAccess:
+    """The vectors of a loaded store (mixed into `RvfDocument`): its own, and for a branch child
+    the full view with what it inherits.  Needs `_live` (own state) and `parent_source`."""
+
+    @property
+    def own_ids(self) -> np.ndarray:
+        """Live ids of this file's own VEC segments (uint64), in the order their winning records appear."""
+        return self._live[0]
+
+    @property
+    def own_matrix(self) -> np.ndarray:
+        return self._live[1]
+
+    @cached_property
+    def cow(self) -> CowState | None:
+        """Branch-child state (COW_MAP, MEMBERSHIP, parent) or None."""
+        return cow_state(self, self.parent_source)
+
+    @cached_property
+    def _view(self) -> tuple[np.ndarray, np.ndarray]:
+        view = branch_view(self, self.cow) if self.cow is not None else None
+        return view if view is not None else self._live[:2]
+
+    @property
+    def ids(self) -> np.ndarray:
+        """Live vector ids (uint64): this file's own, and for a COW branch child also those it
+        inherits from its parent (parent rows first)."""
+        return self._view[0]
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """Live vectors as a float32 `(n, dimension)` matrix, row i for `ids[i]`."""
+        return self._view[1]

@@ -10,7 +10,8 @@ import numpy as np
 
 from ...errors import Finding, Severity, warning
 from ...parsing import locate
-from .index_graph import RUNTIME_EF_FLOOR, GraphSearch, HnswIndex, decode_index, distances
+from .index_graph import HnswIndex, decode_index
+from .index_search import RUNTIME_EF_FLOOR, GraphSearch, distances
 from .runtime import dir_entry, manifest_payload
 from .segment import SEG_TYPES
 

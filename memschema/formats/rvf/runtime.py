@@ -15,7 +15,6 @@ from construct import (
     Array,
     Bytes,
     Enum,
-    FixedSized,
     Float32l,
     GreedyBytes,
     If,
@@ -229,7 +228,7 @@ cow_map_body = Struct(
     "parent_path_len" / Int32ul * "bytes of parent_path",
     "map_len" / Int32ul * "bytes of map",
     "parent_path" / Bytes(this.parent_path_len) * "UTF-8 path of the parent, relative to the child's directory",
-    "map" / FixedSized(this.map_len, cow_map_map) * "cluster map",
+    "map" / cow_map_map * "cluster map (map_len bytes; checked, rvf.cow_map_length)",
 ) * "COW_MAP body after the header (RVF.md 3.12, observed framing of npm >= 0.2.2 branch children)"
 
 cow_map_payload = Struct(

@@ -20,6 +20,7 @@ from ...jsonify import to_jsonable
 from ...parsing import build, parse, parse_span
 from ...registry import Detection
 from . import hashes
+from .cow import CowAccess
 from .index_access import IndexAccess
 from .jsonview import text
 from .lineage import is_root
@@ -216,7 +217,7 @@ def _header_follows(data, start: int) -> bool:
     return False
 
 
-class RvfDocument(IndexAccess, Document):
+class RvfDocument(IndexAccess, CowAccess, Document):
     """A decoded `.rvf` file (any dialect).  `segments`, `tail`, `manifests`, `latest`,
     `ids`/`matrix` (live vectors), `witnesses`; `to_json()`, `build()`, `check()`."""
 
@@ -388,38 +389,6 @@ class RvfDocument(IndexAccess, Document):
             if not mask.all():
                 ids, matrix = ids[mask], matrix[mask]
         return ids, matrix, loaded, loaded_matrix
-
-    @property
-    def own_ids(self) -> np.ndarray:
-        """Live ids of this file's own VEC segments (uint64), in the order their winning records appear."""
-        return self._live[0]
-
-    @property
-    def own_matrix(self) -> np.ndarray:
-        return self._live[1]
-
-    @cached_property
-    def cow(self):
-        """Branch-child state (COW_MAP, MEMBERSHIP, parent) or None (cow.py)."""
-        from .cow import cow_state
-        return cow_state(self, self.parent_source)
-
-    @cached_property
-    def _view(self) -> tuple[np.ndarray, np.ndarray]:
-        from .cow import branch_view
-        view = branch_view(self, self.cow) if self.cow is not None else None
-        return view if view is not None else self._live[:2]
-
-    @property
-    def ids(self) -> np.ndarray:
-        """Live vector ids (uint64): this file's own, and for a COW branch child also those it
-        inherits from its parent (parent rows first)."""
-        return self._view[0]
-
-    @property
-    def matrix(self) -> np.ndarray:
-        """Live vectors as a float32 `(n, dimension)` matrix, row i for `ids[i]`."""
-        return self._view[1]
 
     @property
     def records_loaded(self) -> int:
