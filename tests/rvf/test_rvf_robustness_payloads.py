@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_rvf_robustness import _exercise as check_damaged
 
 import memschema
 from memschema.errors import FormatError
@@ -41,16 +42,12 @@ def _stores():
 
 
 def _exercise(data: bytes, label: str) -> None:
+    """The corpus robustness contract, then a graph search where there are vectors."""
+    check_damaged(data, label)
     try:
         doc = memschema.load(data, format="rvf")
-    except FormatError as exc:
-        assert exc.code, label
+    except FormatError:
         return
-    doc.to_json()
-    doc.summary()
-    assert memschema.dump(doc) == data, label
-    for f in memschema.validate(data, format="rvf").findings:
-        assert f.code and (f.offset is None or 0 <= f.offset <= len(data)), f"{label}: {f}"
     if len(doc.ids):
         doc.search(doc.matrix[0], 3, exact=False)
 
@@ -58,7 +55,7 @@ def _exercise(data: bytes, label: str) -> None:
 @pytest.mark.parametrize("name, data", list(_stores()), ids=[n for n, _ in _stores()])
 def test_flips_and_truncations(name, data):
     rng = np.random.default_rng(7)
-    for i in rng.choice(len(data), size=min(len(data), 120), replace=False):
+    for i in rng.choice(len(data), size=min(len(data), 80), replace=False):
         for value in (0xFF, int(rng.integers(0, 255))):
             mutated = bytearray(data)
             mutated[i] = value
