@@ -45,14 +45,15 @@ def _forced(format: str) -> Detection:
     return Detection(fmt.name, variant, "selected explicitly")
 
 
-def load(source: Source, format: str | None = None, strict: bool = False) -> Document:
-    """Decode a memory file.  `format` ("mem8", "amem/spec-v1", ...) skips detection.
+def load(source: Source, format: str | None = None, strict: bool = False, **options: Any) -> Document:
+    """Decode a memory file.  `format` ("mem8", "amem/spec-v1", ...) skips detection; `options` go to
+    the format's loader (its `load_options`, e.g. `parent=` for an RVF branch child).
 
     Raises `FormatError` when the bytes do not decode, and, with `strict=True`, also when
     validation finds an error under the strict policy."""
     origin = FileStamp.maybe(source) if isinstance(source, (str, os.PathLike)) else None   # before reading
     data, name = read_source(source)
-    doc = _load(data, name, _forced(format) if format else _detect_data(data))
+    doc = _load(data, name, _forced(format) if format else _detect_data(data), options)
     doc.origin = origin
     if strict:
         for finding in doc.check(strict=True):
@@ -61,7 +62,7 @@ def load(source: Source, format: str | None = None, strict: bool = False) -> Doc
     return doc
 
 
-def _load(data, name: str, detection: Detection) -> Document:
+def _load(data, name: str, detection: Detection, options: dict | None = None) -> Document:
     if not detection.is_memory_file:
         raise FormatError(f"not a binary memory file: looks like {detection.variant or 'nothing known'}"
                           f" ({detection.description})", "", 0, "not_memory_file")
@@ -69,11 +70,16 @@ def _load(data, name: str, detection: Detection) -> Document:
         raise FormatError(f"recognised as {detection.id} ({detection.description}), a layout memschema "
                           "names but does not decode", "", 0, "not_decoded")
     fmt = registry.get_format(detection.format)
+    options = {k: v for k, v in (options or {}).items() if v is not None}
+    unknown = sorted(set(options) - set(fmt.load_options))
+    if unknown:
+        raise TypeError(f"{fmt.name} takes no load option {', '.join(unknown)}"
+                        + (f" (it takes {', '.join(fmt.load_options)})" if fmt.load_options else ""))
     if detection.variant is None and fmt.variants:
         found = fmt.detect(data)
         if found is not None and found.format == detection.format:
             detection = found
-    return fmt.load(data, detection, name=name)
+    return fmt.load(data, detection, name=name, **options)
 
 
 def dump(doc: Document) -> bytes:
@@ -100,9 +106,9 @@ def save(doc: Document, path: str | os.PathLike, *, timeout: float | None = None
         doc.origin = FileStamp.of(path)
 
 
-def validate(source: Source | Document, strict: bool = False, format: str | None = None) -> Report:
+def validate(source: Source | Document, strict: bool = False, format: str | None = None, **options: Any) -> Report:
     """Every finding in `source` (a file, bytes, or an already loaded `Document`), with severity,
-    stable code, field path and byte offset."""
+    stable code, field path and byte offset (`options` as for `load`)."""
     if isinstance(source, Document):
         report = Report(source.source or "<document>", source.format, source.variant)
         report.findings.extend(source.check(strict=strict))
@@ -116,7 +122,7 @@ def validate(source: Source | Document, strict: bool = False, format: str | None
                                      f"not a binary memory file: {detection.description}", "", 0))
         return report
     try:
-        doc = _load(data, name, detection)
+        doc = _load(data, name, detection, options)
     except FormatError as exc:
         report.findings.append(Finding.from_error(exc))
         return report

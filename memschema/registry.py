@@ -66,6 +66,9 @@ class Format:
         return None
 
     lock: ClassVar[LockProtocol | None] = None   # the writer lock the upstream tool takes (LOCKS.md)
+    # keyword options `load` accepts beyond the bytes (name -> help); `memschema.load/validate(...,
+    # **options)` pass them through and the CLI offers each as `--name VALUE` on dump/validate/inspect
+    load_options: ClassVar[Mapping[str, str]] = {}
 
     def detect(self, data) -> Detection | None:
         """Return a Detection if the bytes are this format (or a not-binary look-alike it knows)."""

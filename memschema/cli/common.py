@@ -83,3 +83,20 @@ def guard_broken_pipe(func: Callable[[argparse.Namespace], int]) -> Callable[[ar
                 pass
             return EXIT_BROKEN_PIPE
     return run
+
+
+def add_load_options(parser) -> None:
+    """`--NAME VALUE` for every load option a format declares (`Format.load_options`)."""
+    from .. import registry
+    seen = set()
+    for fmt in registry.formats():
+        for name, text in fmt.load_options.items():
+            if name not in seen:
+                seen.add(name)
+                parser.add_argument(f"--{name.replace('_', '-')}", dest=f"load_{name}", metavar="VALUE",
+                                    help=f"{fmt.name}: {text}")
+
+
+def load_options(args) -> dict:
+    """The load options given on the command line."""
+    return {k[len("load_"):]: v for k, v in vars(args).items() if k.startswith("load_") and v is not None}

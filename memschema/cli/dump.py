@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import api
 from ..errors import FormatError
 from ..output import document_json, envelope
-from .common import EXIT_OK, EXIT_UNREADABLE, add_command, err, print_json
+from .common import EXIT_OK, EXIT_UNREADABLE, add_command, add_load_options, err, load_options, print_json
 
 EXAMPLES = """\
   memschema dump --json seed.m8
@@ -32,6 +32,7 @@ def add(sub) -> None:
     s.add_argument("--as", dest="as_decl", metavar="FORMAT.DECLARATION",
                    help="parse the bytes as one declaration (list: `memschema schemas`)")
     s.add_argument("--format", help="skip detection, e.g. amem/spec-v1")
+    add_load_options(s)
     s.set_defaults(func=run)
 
 
@@ -40,7 +41,7 @@ def run(args) -> int:
         if args.as_decl:
             out = envelope(**api.parse_as(args.as_decl, args.file))
         else:
-            out = document_json(api.load(args.file, format=args.format))
+            out = document_json(api.load(args.file, format=args.format, **load_options(args)))
     except FormatError as exc:
         err(f"{args.file}: {exc}")
         return EXIT_UNREADABLE

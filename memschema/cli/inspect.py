@@ -5,7 +5,16 @@ from __future__ import annotations
 from .. import api
 from ..errors import FormatError
 from ..output import envelope, unreadable_report
-from .common import EXIT_UNREADABLE, FINDING_JSON, add_all_flag, add_command, err, print_json
+from .common import (
+    EXIT_UNREADABLE,
+    FINDING_JSON,
+    add_all_flag,
+    add_command,
+    add_load_options,
+    err,
+    load_options,
+    print_json,
+)
 from .reporting import report_lines, report_status
 
 EXAMPLES = """\
@@ -29,6 +38,7 @@ def add(sub) -> None:
                                 "reflects the findings, as `validate` does.")
     s.add_argument("file")
     s.add_argument("--format", help="skip detection, e.g. amem/spec-v1")
+    add_load_options(s)
     add_all_flag(s)
     s.set_defaults(func=run)
 
@@ -36,7 +46,7 @@ def add(sub) -> None:
 def run(args) -> int:
     doc = None
     try:
-        doc = api.load(args.file, format=args.format)
+        doc = api.load(args.file, format=args.format, **load_options(args))
     except FormatError as exc:
         if exc.code == "unknown_format":
             err(str(exc))
@@ -44,7 +54,8 @@ def run(args) -> int:
     except OSError as exc:
         return _show(args, unreadable_report(args.file, exc.strerror or str(exc)), None, [])
     # The document did not decode: validate reports why (path, offset) as its one error finding.
-    report = api.validate(args.file, format=args.format or (doc.detection.id if doc else None))
+    report = api.validate(args.file, format=args.format or (doc.detection.id if doc else None),
+                          **load_options(args))
     summary = doc.summary() if doc is not None else []
     return _show(args, report, doc, summary)
 

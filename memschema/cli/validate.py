@@ -6,7 +6,17 @@ from .. import api
 from ..errors import FormatError
 from ..output import unreadable_report
 from ..registry import NOT_BINARY
-from .common import EXIT_OK, EXIT_UNREADABLE, REPORT_JSON, add_all_flag, add_command, err, print_envelope
+from .common import (
+    EXIT_OK,
+    EXIT_UNREADABLE,
+    REPORT_JSON,
+    add_all_flag,
+    add_command,
+    add_load_options,
+    err,
+    load_options,
+    print_envelope,
+)
 from .progress import Progress
 from .reporting import Tally, report_lines, report_status
 from .walk import expand, has_folder
@@ -35,6 +45,7 @@ def add(sub) -> None:
     s.add_argument("paths", nargs="+", metavar="PATH", help="memory files or folders")
     s.add_argument("--strict", action="store_true", help="strict policy (what upstream cannot read back is an error)")
     s.add_argument("--format", help="skip detection, e.g. amem/spec-v1")
+    add_load_options(s)
     add_all_flag(s)
     s.set_defaults(func=run)
 
@@ -48,7 +59,8 @@ def run(args) -> int:
     for target in targets:
         progress.start(target.name)
         try:
-            report = api.validate(target.name, strict=args.strict, format=args.format)
+            report = api.validate(target.name, strict=args.strict, format=args.format,
+                                      **load_options(args))
         except FormatError as exc:  # only a bad --format: the bytes never raise here
             progress.clear()
             err(str(exc))

@@ -21,7 +21,13 @@ DECLARATIONS = memschema.declarations()
 
 # "format.decl" -> why it cannot round-trip (strict xfail: fixing it makes the test fail until
 # the entry is removed).  Empty means every declaration round-trips.
-KNOWN_LOSSY: dict[str, str] = {}
+KNOWN_LOSSY: dict[str, str] = {
+    # whole payloads located from their end or by offsets: values cannot be drawn field by field
+    "rvf.spec_manifest_payload": "the Level0Root is the last 4096 bytes: the records' extent comes from the "
+                                 "payload size, which a build from drawn values does not know",
+    "rvf.spec_vec_payload": "blocks sit at their directory entries' offsets (Pointer), which from_construct "
+                            "cannot draw; real payloads round-trip in tests/rvf/test_rvf_spec_payloads.py",
+}
 
 
 PARSE_SECONDS = 1.0

@@ -6,7 +6,7 @@ oddities (RVF.md 1).  Declarations: `segment`, `runtime`, `spec`, `lineage`; beh
 from __future__ import annotations
 
 from ...registry import Detection, Format, register
-from . import lineage, lockfile, runtime, segment, spec
+from . import index_seg, lineage, lockfile, meta_seg, runtime, segment, spec
 from .store import DIALECTS, SPEC, detect_dialect, load_rvf
 
 DECLARATIONS = {
@@ -25,11 +25,27 @@ DECLARATIONS = {
     "ebpf_header": runtime.ebpf_header,
     "ebpf_payload": runtime.ebpf_payload,
     "cow_map_header": runtime.cow_map_header,
+    "cow_map_body": runtime.cow_map_body,
+    "cow_map_entry": runtime.cow_map_entry,
     "cow_map_payload": runtime.cow_map_payload,
     "membership_header": runtime.membership_header,
     "membership_payload": runtime.membership_payload,
     "wasm_vec_payload": runtime.wasm_vec_payload,
     "wasm_manifest_payload": runtime.wasm_manifest_payload,
+    "index_codec_header": index_seg.index_codec_header,
+    "index_restart_block": index_seg.index_restart_block,
+    "index_node": index_seg.index_node,
+    "index_layer": index_seg.index_layer,
+    "index_trailer": index_seg.index_trailer,
+    "index_trailer_end": index_seg.index_trailer_end,
+    "index_payload": index_seg.index_payload,
+    "meta_header": meta_seg.meta_header,
+    "meta_schema_entry": meta_seg.meta_schema_entry,
+    "meta_file_entry": meta_seg.meta_file_entry,
+    "meta_record": meta_seg.meta_record,
+    "meta_value": meta_seg.meta_value,
+    "meta_body": meta_seg.meta_body,
+    "meta_footer": meta_seg.meta_footer,
     "spec_segment": spec.spec_segment,
     "signature_footer": spec.signature_footer,
     "level0_root": spec.level0_root,
@@ -39,7 +55,8 @@ DECLARATIONS = {
     "witness_entry": spec.witness_entry,
     "witness_chain": spec.witness_chain,
     "spec_vec_block_entry": spec.spec_vec_block_entry,
-    "spec_vec_directory": spec.spec_vec_directory,
+    "spec_vec_payload": spec.spec_vec_payload,
+    "spec_manifest_payload": spec.spec_manifest_payload,
     "lock_record": lockfile.lock_record,
 }
 
@@ -52,6 +69,8 @@ class Rvf(Format):
     priority = 40
     declarations = DECLARATIONS
     lock = lockfile.WRITER_LOCK
+    load_options = {"parent": "the parent store of a COW branch child (default: the file its COW_MAP names, "
+                              "relative to the child)"}
 
     def detect(self, data) -> Detection | None:
         found = detect_dialect(data)
@@ -59,8 +78,8 @@ class Rvf(Format):
             return None
         return Detection("rvf", found[0], found[1])
 
-    def load(self, data, detection: Detection, *, name: str = ""):
-        return load_rvf(data, detection, name)
+    def load(self, data, detection: Detection, *, name: str = "", parent=None):
+        return load_rvf(data, detection, name, parent)
 
     def dump_as(self, decl_name: str, value, data) -> dict:
         if decl_name == "lock_record":

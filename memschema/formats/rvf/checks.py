@@ -6,6 +6,8 @@ from __future__ import annotations
 from ...errors import Finding, FormatError, error, warning
 from ...parsing import locate, parse
 from . import hashes
+from .cow import cow_findings
+from .meta_seg import is_meta_v1, meta_findings
 from .runtime import IDENTITY_MARKER, PAYLOADS, manifest_payload, manifest_payload_short, vec_head
 from .segment import (
     HEADER_SIZE,
@@ -17,7 +19,9 @@ from .segment import (
     segment_header,
 )
 from .spec import LEVEL0_SIZE, LEVEL1_TAGS, ROOT_MANIFEST_MAGIC, level0_root, level1_record
+from .spec_payloads import spec_findings
 from .store import SPEC, VEC_HEAD, WASM, RvfDocument, Segment
+from .wasm_export import wasm_findings
 
 
 def _at(seg: Segment, field: str) -> int:
@@ -33,6 +37,9 @@ def check_document(doc: RvfDocument, strict: bool = False) -> list[Finding]:
     out += _manifests(doc)
     out += _payloads(doc)
     out += _witnesses(doc)
+    if doc.dialect != SPEC:
+        out += doc.index_findings()
+        out += cow_findings(doc)
     return out
 
 
@@ -87,9 +94,15 @@ def _header(doc: RvfDocument, seg: Segment) -> list[Finding]:
     ok = doc.hash_ok(seg)
     algorithm = doc.hash_algorithm(seg)
     if ok is False:
-        out.append(error("rvf.hash_mismatch", f"content_hash does not match the payload under {algorithm} "
-                         f"({doc.dialect} dialect, checksum_algo {h.checksum_algo})",
-                         f"{path}.content_hash", _at(seg, "content_hash")))
+        other = doc.hash_matching(seg)
+        hint = f"; it is the {other} of the payload, which checksum_algo {h.checksum_algo} does not declare" \
+            if other else ""
+        out.append(error("rvf.hash_mismatch", f"content_hash does not match the payload under {algorithm}, "
+                         f"the algorithm checksum_algo {h.checksum_algo} declares in the {doc.dialect} dialect"
+                         f"{hint}", f"{path}.content_hash", _at(seg, "content_hash")))
+    elif algorithm == "unknown":
+        out.append(warning("rvf.checksum_algo_unknown", f"checksum_algo {h.checksum_algo} names no known hash: "
+                           "the payload cannot be verified", f"{path}.checksum_algo", _at(seg, "checksum_algo")))
     elif ok is None and doc.dialect != WASM:
         out.append(warning("rvf.hash_unset", "content_hash is all zero: the payload is not protected",
                            f"{path}.content_hash", _at(seg, "content_hash")))
@@ -198,8 +211,9 @@ def _spec_manifest(doc: RvfDocument, latest) -> list[Finding]:
     out += root_findings(root, bytes(doc.data[root_at:root_at + LEVEL0_SIZE]), path, root_at)
     for pos, rec in latest.records:
         if rec.tag not in LEVEL1_TAGS:
-            out.append(warning("rvf.level1_tag_unknown", f"Level-1 tag {rec.tag} is not defined (upstream "
-                               "rejects it)", f"{seg.path}.level1_records.tag", pos))
+            # upstream's Level-1 reader rejects the manifest: its reader cannot get the state
+            out.append(error("rvf.level1_tag_unknown", f"Level-1 tag {rec.tag} is not defined (upstream "
+                             "rejects the manifest)", f"{seg.path}.level1_records.tag", pos))
         if rec.pad or any(bytes(rec.align)):
             out.append(warning("rvf.nonzero_padding", "Level-1 record padding is not zero",
                                f"{seg.path}.level1_records.pad", pos + locate(level1_record, rec, "pad")))
@@ -230,7 +244,9 @@ def _payloads(doc: RvfDocument) -> list[Finding]:
     """VEC sizes and dimensions; decodability and embedded hashes of the other runtime payloads."""
     out: list[Finding] = []
     if doc.dialect == SPEC:
-        return out
+        return spec_findings(doc)
+    if doc.dialect == WASM:
+        return wasm_findings(doc)
     dim = doc.dimension
     for seg in doc.segments:
         name = seg.type_name
@@ -248,6 +264,8 @@ def _payloads(doc: RvfDocument) -> list[Finding]:
             if dim is not None and head.dimension != dim:
                 out.append(error("rvf.vec_dimension", f"VEC dimension {head.dimension}, manifest says {dim}",
                                  f"{seg.path}.vec.dimension", seg.payload_offset))
+        elif name == "meta" and is_meta_v1(doc.payload(seg)):
+            out += meta_findings(doc.data, seg)
         elif name in ("journal", "kernel", "ebpf", "membership", "cow_map") and doc.dialect != WASM:
             try:
                 v = parse(PAYLOADS[name], doc.data, seg.payload_offset, f"{seg.path}.{name}", seg.payload_length)

@@ -10,10 +10,13 @@ from ...parsing import parse
 from . import hashes
 from .jsonview import text
 from .lineage import is_root
+from .meta_seg import FOOTER, is_meta_v1, meta_body
 from .runtime import PAYLOADS, PROFILES, journal_payload, vec_head, wasm_vec_head
 from .segment import KNOWN_FLAGS_MASK, flag_names, seg_type_name
-from .spec import DATA_TYPES, LEVEL1_TAGS, ROOT_MANIFEST_MAGIC, SIG_ALGOS
+from .spec import DATA_TYPES, LEVEL1_TAGS, ROOT_MANIFEST_MAGIC, SIG_ALGOS, spec_vec_payload
+from .spec_payloads import level1_values
 from .store import SPEC, VEC_HEAD, WASM, RvfDocument, Segment, chain_links
+from .wasm_export import wasm_record_count
 
 PAYLOAD_HEX_LIMIT = 4096
 ARCHES = {0: "x86_64", 1: "aarch64", 2: "riscv64", 0xFE: "universal", 0xFF: "unknown"}
@@ -40,7 +43,11 @@ def decoded_payload(doc: RvfDocument, seg: Segment) -> dict | None:
     data, at, size = doc.data, seg.payload_offset, seg.payload_length
     try:
         if doc.dialect == SPEC:
-            return None
+            if name != "vec":
+                return None
+            v = parse(spec_vec_payload, data, at, f"{seg.path}.spec_vec", size)
+            return {"block_count": v.block_count, "entries": to_jsonable(v.entries),
+                    "id_counts": [b.id_map.id_count for b in v.blocks]}
         if name == "manifest":
             m = doc.manifest(seg)
             if m.error is not None:
@@ -53,7 +60,12 @@ def decoded_payload(doc: RvfDocument, seg: Segment) -> dict | None:
                            has_file_identity=v.get("file_identity") is not None)
             return out
         if name == "vec":
-            head = parse(wasm_vec_head if doc.dialect == WASM else vec_head, data, at, f"{seg.path}.vec", size)
+            if doc.dialect == WASM:
+                head = parse(wasm_vec_head, data, at, f"{seg.path}.vec", size)
+                records = wasm_record_count(data, at, size)
+                return {"dimension": head.dimension, "vector_count": head.vector_count, "records": records,
+                        "size_ok": records == head.vector_count}
+            head = parse(vec_head, data, at, f"{seg.path}.vec", size)
             need = VEC_HEAD + head.vector_count * (8 + 4 * head.dimension)
             return {"dimension": head.dimension, "vector_count": head.vector_count, "size_ok": need == size}
         if name == "journal":
@@ -63,6 +75,13 @@ def decoded_payload(doc: RvfDocument, seg: Segment) -> dict | None:
             if w is None or "error" in w:
                 return {"error": str(w["error"]) if w else "not decoded"}
             return {k: w[k] for k in ("witness_type", "timestamp_ns", "action", "prev_hash", "link")}
+        if name == "meta" and is_meta_v1(doc.payload(seg)):
+            body = parse(meta_body, data, at, f"{seg.path}.meta", max(size - FOOTER, 0))
+            return {"encoding": "meta_v1"} | to_jsonable(body)
+        if name == "index" and seg.offset in doc.indexes:
+            idx = doc.indexes[seg.offset]
+            out = idx.summary() if idx.header is not None and idx.trailer is not None else {"usable": False}
+            return out | {"findings": [f.code for f in idx.findings]}
         if name in ("kernel", "ebpf", "cow_map", "membership"):
             v = parse(PAYLOADS[name], data, at, f"{seg.path}.{name}", size)
             out = to_jsonable(v.header)
@@ -127,7 +146,8 @@ def manifest_json(doc: RvfDocument) -> dict | None:
     out = {"offset": m.segment.offset, "segment_id": m.segment.header.segment_id}
     if doc.dialect == SPEC:
         out["level0_root"] = level0_root_json(m.root)
-        out["level1_records"] = [level1_json(pos, rec) for pos, rec in m.records]
+        values = level1_values(m)
+        out["level1_records"] = [level1_json(pos, rec, v["value"]) for (pos, rec), v in zip(m.records, values)]
         return out
     v = m.value
     body = to_jsonable(v)
@@ -141,10 +161,12 @@ def manifest_json(doc: RvfDocument) -> dict | None:
     return out
 
 
-def level1_json(pos: int, rec) -> dict:
+def level1_json(pos: int, rec, value=None) -> dict:
     out = {"offset": pos}
     out.update(to_jsonable(rec))
     out["tag_name"] = LEVEL1_TAGS.get(rec.tag)
+    if value is not None:
+        out["decoded"] = to_jsonable(value)
     return out
 
 
@@ -177,12 +199,14 @@ def document_json(doc: RvfDocument) -> dict:
                              doc.latest.segment.payload_offset + doc.latest.segment.payload_length])
         out["latest_manifest"]["level0_root"] = level0_root_json(doc.latest.root, raw)
     out["latest_manifest_is_last_segment"] = (doc.latest is not None and doc.segments[-1] is doc.latest.segment)
-    if doc.dialect != SPEC:
+    if doc.dialect != SPEC or any(s.type_name == "vec" for s in doc.segments):
         order = sorted(range(len(doc.ids)), key=lambda i: int(doc.ids[i]))
         out["vectors"] = {str(int(doc.ids[i])): [float(x) for x in doc.matrix[i]] for i in order}
         out["live_vector_count"] = len(doc.ids)
         out["epoch"] = doc.epoch
         out["metric"] = doc.metric
+    if doc.indexes:
+        out["index"] = doc.index.summary() if doc.index is not None else None
     out["witness_chain_ok"] = doc.witness_chain_ok
     out["witnesses"] = [{k: v for k, v in w.items() if k not in ("value", "error")}
                         | ({"error": str(w["error"])} if "error" in w else {}) for w in doc.witnesses]

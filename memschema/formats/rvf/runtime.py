@@ -209,9 +209,32 @@ cow_map_header = Struct(
     "base_file_hash" / Bytes(32) * "= the child's parent_hash",
 )
 
+COW_ENTRY_TAGS = {0: "unallocated", 1: "parent_ref", 2: "local_offset"}
+
+cow_map_entry = Struct(
+    "tag" / Int8ul * "0 Unallocated, 1 ParentRef, 2 LocalOffset",
+    "offset" / Int64ul * "cluster offset (0 for a parent reference)",
+)
+
+cow_map_map = Struct(
+    "format" / Int8ul * "map format (observed 0, as map_format)",
+    "cluster_count" / Int32ul * "clusters mapped",
+    "entries" / Array(this.cluster_count, cow_map_entry) * "one 9-byte entry per cluster",
+)
+
+cow_map_body = Struct(
+    "bytes_per_vector" / Int64ul * "4·dim",
+    "reserved" / Int8ul * "one u8, observed 0",
+    "parent_path_len" / Int32ul * "bytes of parent_path",
+    "map_len" / Int32ul * "bytes of map",
+    "parent_path" / Bytes(this.parent_path_len) * "UTF-8 path of the parent, relative to the child's directory",
+    "map" / cow_map_map * "cluster map (map_len bytes; checked, rvf.cow_map_length)",
+) * "COW_MAP body after the header (RVF.md 3.12, observed framing of npm >= 0.2.2 branch children)"
+
 cow_map_payload = Struct(
     "header" / cow_map_header * "64-byte CowMapHeader",
-    "body" / GreedyBytes * "observed framing (bytes_per_vector, parent path, map); opaque here",
+    "body" / cow_map_body * "bytes_per_vector, parent path, cluster map",
+    "trailing" / GreedyBytes * "extra bytes (kept)",
 )
 
 membership_header = Struct(

@@ -8,7 +8,7 @@ padding of `alignment_pad` bytes in the spec dialect).  Little-endian; the magic
 
 from __future__ import annotations
 
-from construct import Bytes, Enum, Int8ul, Int16ul, Int32ul, Int64ul, Struct
+from construct import Bytes, Enum, Int8ul, Int16ul, Int32ul, Int64ul, SizeofError, Struct, stream_size
 
 SEGMENT_MAGIC = 0x52564653
 SEGMENT_VERSION = 1
@@ -72,3 +72,33 @@ def seg_type_value(seg_type) -> int:
 def seg_type_name(seg_type) -> str:
     value = int(seg_type)
     return SEG_TYPE_NAMES.get(value, f"unknown_0x{value:02x}")
+
+
+def _stream(ctx):
+    """The stream a length lambda measures; sizeof() (no stream) gets construct's SizeofError."""
+    io = getattr(ctx, "_io", None)
+    if io is None:
+        raise SizeofError("size depends on the position in the payload")
+    return io
+
+
+def pad_to(alignment: int, preceding=None):
+    """Length of the zero padding from the position a `Tell` field `_pos` recorded just before it
+    (positions count from the start of the payload) to the next multiple of `alignment`.  Without a
+    recorded position (values drawn field by field, sizeof) the position is the length of the
+    `preceding` fields built."""
+    def length(ctx) -> int:
+        pos = ctx.get("_pos")
+        if isinstance(pos, int):
+            return -pos % alignment
+        if preceding is None:
+            raise SizeofError("size depends on the position in the payload")
+        parent = ctx.get("_") or {}
+        outer = {k: v for k, v in parent.items() if not k.startswith("_") or k == "_index"}
+        return -len(preceding.build(ctx, **outer)) % alignment
+    return length
+
+
+def bytes_left(ctx) -> int:
+    """Bytes from the start of the payload being parsed to its end."""
+    return stream_size(_stream(ctx))

@@ -8,10 +8,27 @@ padded to 8 bytes) ‖ Level0Root (the last 4096 bytes; FileIdentity at 0xF00, C
 
 from __future__ import annotations
 
-from construct import Array, Bytes, GreedyBytes, GreedyRange, If, Int8ul, Int16ul, Int32ul, Int64ul, Struct, this
+from construct import (
+    Array,
+    Bytes,
+    FixedSized,
+    GreedyBytes,
+    GreedyRange,
+    If,
+    IfThenElse,
+    Int8ul,
+    Int16ul,
+    Int32ul,
+    Int64ul,
+    Pointer,
+    Struct,
+    Tell,
+    this,
+)
 
 from .lineage import file_identity
-from .segment import FLAGS, segment_header
+from .segment import FLAGS, bytes_left, pad_to, segment_header
+from .varint import U64VarInt as VarInt
 
 ROOT_MANIFEST_MAGIC = 0x52564D30   # "RVM0", bytes 30 4D 56 52
 LEVEL0_SIZE = 4096
@@ -136,18 +153,80 @@ witness_entry = Struct(
 
 witness_chain = GreedyRange(witness_entry)
 
-# --- spec VEC payload directory (4.7, codec only) ---------------------------------------------
+# --- spec VEC payload (4.7; rvf-wire vec_seg_codec.rs) -----------------------------------------
+
+VEC_ID_ENCODING_DELTA = 1      # id map encoding 1 = delta-varint with restarts; anything else raw u64
+VEC_ID_RESTART_INTERVAL = 128
+# element bytes per DataType in a columnar block (vec_seg_codec `dtype_element_size`: others fall back to 1)
+DTYPE_SIZES = {0: 4, 1: 2, 2: 2, 3: 1, 4: 1}
+
+
+def _block_entry(ctx):
+    """The directory entry of the block being parsed (blocks are an Array of Pointers)."""
+    return ctx._.entries[ctx._._index]
+
+
+def _values_length(ctx) -> int:
+    e = _block_entry(ctx)
+    return e.vector_count * e.dim * DTYPE_SIZES.get(e.dtype, 1)
+
 
 spec_vec_block_entry = Struct(
     "block_offset" / Int32ul * "offset of the block in the payload",
     "vector_count" / Int32ul * "vectors in the block",
     "dim" / Int16ul * "dimension",
-    "dtype" / Int8ul * "DataType",
-    "tier" / Int8ul * "tier",
+    "dtype" / Int8ul * "DataType: 0 F32, 1 F16, 2 BF16, 3 I8, 4 U8, ... (others: 1 byte per element)",
+    "tier" / Int8ul * "temperature tier",
 )
 
-spec_vec_directory = Struct(
-    "block_count" / Int32ul * "blocks",
-    "entries" / Array(this.block_count, spec_vec_block_entry) * "12-byte entries",
-    "blocks" / GreedyBytes * "directory padding and columnar blocks (not decoded)",
+spec_vec_id_map = Struct(
+    "encoding" / Int8ul * "id map encoding: 1 delta-varint, else raw u64 ids",
+    "restart_interval" / Int16ul * "128: every restart_interval-th id is stored absolute",
+    "id_count" / Int32ul * "ids in the map (= vector_count)",
+    "ids" / IfThenElse(this.encoding == VEC_ID_ENCODING_DELTA, Array(this.id_count, VarInt),
+                       Array(this.id_count, Int64ul)) * "LEB128 deltas (absolute at each restart), or u64 ids",
 )
+
+_vec_block_body = (
+    "values" / Bytes(_values_length) * "columnar: every vector's component 0, then component 1, ...",
+    "id_map" / spec_vec_id_map * "the block's vector ids",
+)
+spec_vec_block_body = Struct(*_vec_block_body)     # the bytes the block CRC covers
+
+_vec_block_fields = (
+    *_vec_block_body,
+    "crc32c" / Int32ul * "CRC32C of the block bytes before this field (values, id map header, ids)",
+)
+
+spec_vec_block = Struct(
+    *_vec_block_fields,
+    "_pos" / Tell * "(position in the payload, for the padding)",
+    "padding" / Bytes(pad_to(ALIGNMENT, Struct(*_vec_block_fields))) * "zero bytes to the next multiple of 64",
+) * "one columnar VEC block, at its directory entry's block_offset"
+
+_vec_directory = (
+    "block_count" / Int32ul * "blocks",
+    "entries" / Array(this.block_count, spec_vec_block_entry) * "12-byte block directory entries",
+)
+spec_vec_directory = Struct(*_vec_directory)
+
+spec_vec_payload = Struct(
+    *_vec_directory,
+    "_pos" / Tell * "(position in the payload, for the padding)",
+    "directory_padding" / Bytes(pad_to(ALIGNMENT, spec_vec_directory)) * "zero bytes to the next multiple of 64",
+    "blocks" / Array(this.block_count, Pointer(lambda ctx: ctx.entries[ctx._index].block_offset, spec_vec_block))
+    * "the blocks, each at its entry's block_offset",
+) * "spec VEC payload: block directory + columnar blocks with delta-varint id maps and CRC32C"
+
+# --- spec MANIFEST payload (4.2, 4.3) -----------------------------------------------------------
+
+spec_manifest_payload = Struct(
+    "level1" / FixedSized(lambda ctx: bytes_left(ctx) - LEVEL0_SIZE, Struct(
+        "records" / GreedyRange(level1_record) * "Level-1 TLV records, each padded to 8 bytes",
+        "rest" / GreedyBytes * "bytes that are no complete record (upstream rejects them)",
+    )) * "everything before the Level0Root",
+    "level0_root" / level0_root * "the last 4096 bytes",
+) * "spec MANIFEST payload: Level-1 records then the 4096-byte Level0Root"
+
+# values of the Level-1 records this package decodes (others stay bytes)
+LEVEL1_VALUES = {1: GreedyRange(spec_dir_entry), 4: overlay_chain}

@@ -20,6 +20,8 @@ from ...jsonify import to_jsonable
 from ...parsing import build, parse, parse_span
 from ...registry import Detection
 from . import hashes
+from .cow import CowAccess
+from .index_access import IndexAccess
 from .jsonview import text
 from .lineage import is_root
 from .runtime import (
@@ -53,6 +55,7 @@ from .spec import (
     signature_footer,
     witness_chain,
 )
+from .wasm_export import wasm_record_count
 
 RUNTIME, SPEC, WASM, RUVBOT = "runtime", "spec", "wasm_export", "ruvbot"
 DIALECTS = (RUNTIME, SPEC, WASM, RUVBOT)
@@ -151,7 +154,7 @@ def detect_dialect(data) -> tuple[str, str] | None:
         return None
     if first.magic != SEGMENT_MAGIC:
         return None
-    if first.alignment_pad or first.checksum_algo != 0 or first.flags & FLAGS["SIGNED"]:
+    if first.alignment_pad or first.flags & FLAGS["SIGNED"]:
         return SPEC, "spec dialect (64-byte aligned segments, XXH3/SHAKE-256 hashes)"
     pos, zero_hashes, index = 0, True, 0
     while pos + HEADER_SIZE <= len(data) and index < 8:
@@ -172,9 +175,12 @@ def detect_dialect(data) -> tuple[str, str] | None:
             if stored in (hashes.xxh3_128_le(payload), hashes.shake256_128(payload)):
                 return SPEC, "spec dialect (XXH3/SHAKE-256 hashes)"
         pos, index = end, index + 1
-    if zero_hashes and first.seg_type == VEC and first.segment_id == 1 and \
+    if first.checksum_algo != 0:
+        return SPEC, "spec dialect (checksum_algo set, XXH3/SHAKE-256 hashes)"
+    # seg_type parses as a named enum string: compare its integer
+    if zero_hashes and int(first.seg_type) == VEC and first.segment_id == 1 and \
             not _vec_fits(data, 0, first.payload_length, vec_head) and \
-            _vec_fits(data, 0, first.payload_length, wasm_vec_head):
+            wasm_record_count(data, HEADER_SIZE, first.payload_length) is not None:
         return WASM, "rvf-wasm store export (VEC + MANIFEST, u16 count / u32 dimension)"
     return RUNTIME, "runtime dialect (rvf-runtime RvfStore: packed segments)"
 
@@ -220,7 +226,7 @@ def _header_follows(data, start: int) -> bool:
     return False
 
 
-class RvfDocument(Document):
+class RvfDocument(IndexAccess, CowAccess, Document):
     """A decoded `.rvf` file (any dialect).  `segments`, `tail`, `manifests`, `latest`,
     `ids`/`matrix` (live vectors), `witnesses`; `to_json()`, `build()`, `check()`."""
 
@@ -232,6 +238,7 @@ class RvfDocument(Document):
         self.by_offset = {s.offset: s for s in self.segments}
         self._manifest_segments = [s for s in self.segments if s.seg_type == MANIFEST]
         self._decoded: dict[int, Manifest] = {}
+        self.parent_source = None    # `load(..., parent=)`: path, bytes or RvfDocument of a branch child's parent
 
     # -- bytes -------------------------------------------------------------------------------
     def payload(self, seg: Segment) -> memoryview:
@@ -348,13 +355,18 @@ class RvfDocument(Document):
             head = parse(wasm_vec_head if self.dialect == WASM else vec_head, self.data,
                          seg.payload_offset, f"{seg.path}.vec", VEC_HEAD)
             count, seg_dim = head.vector_count, head.dimension
+            if self.dialect == WASM:   # every record the payload holds, also past a wrapped u16 count
+                count = wasm_record_count(self.data, seg.payload_offset, seg.payload_length) or 0
             if seg_dim != dim or seg.payload_length < VEC_HEAD + count * (8 + 4 * dim):
                 continue   # the runtime skips a VEC that is shorter than its count says
             out.append((seg, count))
         return out
 
     @cached_property
-    def _live(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _live(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if self.dialect == SPEC:
+            from .spec_payloads import spec_vectors
+            return spec_vectors(self)
         dim = self.dimension or 0
         parts = self.vec_segments()
         total = sum(count for _, count in parts)
@@ -374,23 +386,13 @@ class RvfDocument(Document):
             keep = np.sort(total - 1 - first_in_reversed)   # later records win
             if len(keep) < total:
                 ids, matrix = ids[keep], matrix[keep]
-        loaded = ids
+        loaded, loaded_matrix = ids, matrix
         deleted = self.deleted_ids
         if deleted and len(loaded):
             mask = ~np.isin(ids, np.asarray(deleted, dtype=np.uint64))
             if not mask.all():
                 ids, matrix = ids[mask], matrix[mask]
-        return ids, matrix, loaded
-
-    @property
-    def ids(self) -> np.ndarray:
-        """Live vector ids (uint64), in the order their winning records appear."""
-        return self._live[0]
-
-    @property
-    def matrix(self) -> np.ndarray:
-        """Live vectors as a float32 `(n, dimension)` matrix, row i for `ids[i]`."""
-        return self._live[1]
+        return ids, matrix, loaded, loaded_matrix
 
     @property
     def records_loaded(self) -> int:
@@ -401,6 +403,11 @@ class RvfDocument(Document):
     def loaded_ids(self) -> np.ndarray:
         """Those distinct ids (before deletions)."""
         return self._live[2]
+
+    @property
+    def loaded_matrix(self) -> np.ndarray:
+        """Their vectors, row i for `loaded_ids[i]` (what the runtime's index traverses)."""
+        return self._live[3]
 
     def runtime_status(self) -> dict:
         """What rvf-node's `status()` reports after opening this file (live = records loaded −
@@ -465,12 +472,24 @@ class RvfDocument(Document):
 
     # -- hashes --------------------------------------------------------------------------------
     def hash_algorithm(self, seg: Segment) -> str:
-        stored = bytes(seg.header.content_hash)
-        if self.dialect == SPEC:
-            return "shake256_128" if seg.header.checksum_algo == 2 else "xxh3_128"
-        if stored == hashes.ZERO16 and (seg.payload_length or self.dialect == WASM):
+        """The algorithm the segment's `checksum_algo` declares (RVF.md 7: the declared algorithm
+        wins; the dialect only names what 0 means): 0 = the dialect's own hash (runtime: rotated
+        CRC-32, ruvbot: SHA-256[:16], spec: XXH3-128), 1 and 3 XXH3-128, 2 SHAKE-256[:16];
+        `unknown` for other values, `unset` for an all-zero hash outside the spec dialect."""
+        stored, algo = bytes(seg.header.content_hash), seg.header.checksum_algo
+        if self.dialect != SPEC and stored == hashes.ZERO16 and (seg.payload_length or self.dialect == WASM):
             return "unset"
-        return "sha256_128" if self.dialect == RUVBOT else "crc32_rotated"
+        if algo == 0:
+            return {SPEC: "xxh3_128", RUVBOT: "sha256_128"}.get(self.dialect, "crc32_rotated")
+        return {1: "xxh3_128", 2: "shake256_128", 3: "xxh3_128"}.get(algo, "unknown")
+
+    def hash_matching(self, seg: Segment) -> str | None:
+        """Which known hash rule the stored `content_hash` satisfies (to explain a mismatch)."""
+        payload, stored = self.payload(seg), bytes(seg.header.content_hash)
+        for name in ("crc32_rotated", "xxh3_128", "shake256_128", "sha256_128"):
+            if _payload_hash(name, payload) == stored:
+                return name
+        return None
 
     def hash_ok(self, seg: Segment) -> bool | None:
         """Does `content_hash` match the payload under the dialect's rule?  None when unset."""
@@ -528,12 +547,14 @@ def chain_links(entries, base: int) -> list[dict]:
     return out
 
 
-def load_rvf(data, detection: Detection, name: str = "") -> RvfDocument:
+def load_rvf(data, detection: Detection, name: str = "", parent=None) -> RvfDocument:
     if detection.variant is None:
         found = detect_dialect(data)
         variant = found[0] if found else RUNTIME
         detection = Detection(detection.format, variant, found[1] if found else detection.description)
-    return RvfDocument(detection, data, name)
+    doc = RvfDocument(detection, data, name)
+    doc.parent_source = parent
+    return doc
 
 
 def jsonify_value(value):

@@ -5,14 +5,13 @@
 from __future__ import annotations
 
 import numpy as np
-from construct import Container
 from hypothesis import strategies as st
 
 from ...parsing import build, locate, parse
 from . import hashes
 from .runtime import manifest_payload, witness_payload
-from .segment import HEADER_SIZE, SEG_TYPES, SEGMENT_MAGIC, segment_header
-from .spec import ALIGNMENT
+from .segment import SEG_TYPES, segment_header
+from .spec_build import spec_segment_bytes
 from .store import RUNTIME, SPEC, walk
 from .writer import StoreWriter
 
@@ -50,16 +49,6 @@ def _runtime_files(draw, min_ingests: int = 0) -> bytes:
     if sum(1 for k, _ in ops if k == "ingest") < min_ingests:
         ops = [("ingest", draw(st.lists(_ids, min_size=1, max_size=4)))] + ops
     return store_from_ops(dimension, metric, ops, draw(st.integers(0, 2**16)))
-
-
-def spec_segment_bytes(seg_type: int, segment_id: int, payload: bytes, checksum_algo: int, flags: int = 0) -> bytes:
-    """One spec-dialect segment: hash by checksum_algo, zero padding to 64 bytes."""
-    digest = hashes.shake256_128(payload) if checksum_algo == 2 else hashes.xxh3_128_le(payload)
-    pad = -(HEADER_SIZE + len(payload)) % ALIGNMENT
-    header = Container(magic=SEGMENT_MAGIC, version=1, seg_type=seg_type, flags=flags, segment_id=segment_id,
-                       payload_length=len(payload), timestamp_ns=0, checksum_algo=checksum_algo, compression=0,
-                       reserved_0=0, reserved_1=0, content_hash=digest, uncompressed_len=0, alignment_pad=pad)
-    return build(segment_header, header) + payload + bytes(pad)
 
 
 @st.composite

@@ -54,22 +54,25 @@ def runtime_parent_hash(parent_bytes) -> bytes:
     return hashes.fold32(bytes(parent_bytes[-PARENT_HASH_WINDOW:]))
 
 
-def segment_bytes(seg_type: int, segment_id: int, payload: bytes) -> bytes:
+def segment_bytes(seg_type: int, segment_id: int, payload: bytes, content_hash: bytes | None = None) -> bytes:
+    """A packed segment; `content_hash` defaults to the runtime's rotated CRC-32 (rvf-wasm writes zero)."""
+    digest = hashes.crc32_rotated(payload) if content_hash is None else content_hash
     header = Container(magic=SEGMENT_MAGIC, version=SEGMENT_VERSION, seg_type=seg_type, flags=0,
                        segment_id=segment_id, payload_length=len(payload), timestamp_ns=0, checksum_algo=0,
                        compression=0, reserved_0=0, reserved_1=0,
-                       content_hash=hashes.crc32_rotated(payload), uncompressed_len=0, alignment_pad=0)
+                       content_hash=digest, uncompressed_len=0, alignment_pad=0)
     return build(segment_header, header, "segment_header") + payload
 
 
-def vec_payload_bytes(ids, vectors, dimension: int) -> bytes:
-    """VEC payload through the declarations: `vec_head` + records with the dtype of `vec_record`."""
+def vec_payload_bytes(ids, vectors, dimension: int, head=vec_head) -> bytes:
+    """VEC payload through the declarations: `head` (`vec_head`, or rvf-wasm's `wasm_vec_head` with
+    the same field names) + records with the dtype of `vec_record`."""
     ids = np.asarray(ids, dtype=np.uint64).reshape(-1)
     vectors = np.asarray(vectors, dtype=np.float32).reshape(len(ids), dimension)
     records = np.empty(len(ids), dtype=struct_dtype(vec_record_fixed(dimension)))
     records["id"] = ids
     records["data"] = vectors
-    return build(vec_head, Container(dimension=dimension, vector_count=len(ids))) + records.tobytes()
+    return build(head, Container(dimension=dimension, vector_count=len(ids))) + records.tobytes()
 
 
 def _plain(container) -> Container:

@@ -1,11 +1,11 @@
-// Runs a list of rvf-node operations (JSON on argv[2]) and prints what the binding reports, as JSON.
+// Runs a list of rvf-node operations (JSON on argv[2], else on stdin) and prints what the binding reports, as JSON.
 // Vectors follow the corpus rule v[id][j] = id + j*0.125 unless given explicitly.
 // usage: node rvf_ops.js '<json ops>'   (package dir in RVF_NODE_DIR)
 'use strict';
 const path = require('path');
 const { RvfDatabase } = require(path.join(process.env.RVF_NODE_DIR, '@ruvector/rvf-node'));
 
-const ops = JSON.parse(process.argv[2]);
+const ops = JSON.parse(process.argv[2] ?? require('fs').readFileSync(0, 'utf8'));
 const dbs = {};
 const out = [];
 const rule = (dim) => (id) => Array.from({ length: dim }, (_, j) => id + j * 0.125);
@@ -35,9 +35,13 @@ for (const op of ops) {
     case 'delete': r = db.delete(op.ids); break;
     case 'compact': r = db.compact(); break;
     case 'derive': db = dbs[op.child] = db.derive(op.path); r = report(db); break;
+    case 'branch': db = dbs[op.child] = db.branch(op.path); r = report(db); break;
+    case 'freeze': r = db.freeze(); break;
+    case 'indexStats': r = db.indexStats(); break;
     case 'report': r = report(db); break;
     case 'query': {
-      r = op.vectors.map((v) => db.query(Float32Array.from(v), op.k));
+      const options = op.efSearch ? { efSearch: op.efSearch } : undefined;
+      r = op.vectors.map((v) => db.query(Float32Array.from(v), op.k, options));
       break;
     }
     case 'close': db.close(); delete dbs[name]; r = null; break;
