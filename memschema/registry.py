@@ -64,7 +64,9 @@ class Format:
         return None
 
     def detect(self, data) -> Detection | None:
-        """Return a Detection if the bytes are this format (or a not-binary look-alike it knows)."""
+        """Return a Detection if the bytes are this format (or a not-binary look-alike it knows).
+        A format may declare `detect(self, data, *, name="")` instead: the engine then also passes
+        the source's file name ("" for bytes) and asks it about empty files too."""
         return None
 
     def load(self, data, detection: Detection, *, name: str = "") -> Document:
