@@ -54,6 +54,8 @@ class Format:
     declarations: ClassVar[Mapping[str, construct.Construct]] = {}
     # The whole file, per variant ("" for a format without variants): sections, offsets, counts.
     layouts: ClassVar[Mapping[str, Layout]] = {}
+    # A plug-in that only names files (side files) and loads none: it owes no layout or samples.
+    names_only: ClassVar[bool] = False
 
     def layout_for(self, variant: str | None) -> Layout | None:
         """The layout of `variant` (the only one when the format has a single layout)."""
