@@ -265,6 +265,8 @@ def _serde_value(f: JsonField, v) -> str:
         return rust_f32(v) if np.isfinite(np.float32(v)) else "null"
     if f.kind == "content":
         return serde_struct(CONTENT_FIELDS[v[CONTENT_TAG]], v, tag=v[CONTENT_TAG])
+    if f.kind == "hash":                       # 32 small integers: the common case, kept cheap
+        return "[" + ",".join(map(str, v)) + "]"
     return serde_compact(v)
 
 

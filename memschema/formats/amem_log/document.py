@@ -188,7 +188,7 @@ class ImmortalLogDocument(BlockLogDocument):
         """`ImmortalLog::append`: a Block chained to the last indexed one (or the last appended)."""
         self._refuse_unread()
         if self._pending:
-            last = read_block(bytes(self._pending[-1].block)).value
+            last = self._last_appended
             prev, sequence = bytes(last["hash"]), last["sequence"] + 1
         else:
             prev, sequence = self.chain.last_hash, self.chain.block_count
@@ -198,6 +198,7 @@ class ImmortalLogDocument(BlockLogDocument):
             raise FormatError(str(exc), "records", None, "amem_log.bad_block") from None
         raw = serde_block(block)
         self._pending.append(Container(block_len=len(raw), block=raw))
+        self._last_appended = block
         return block
 
 

@@ -8,8 +8,6 @@ integers little-endian; CRC-32/ISO-HDLC (= `zlib.crc32`) over `data` only.
 
 from __future__ import annotations
 
-from itertools import takewhile
-
 from construct import Bytes, Const, Default, Enum, Int8ul, Int16ul, Int32ul, Int64sl, Int64ul, Rebuild, Struct, this
 
 from ...layout import EOF, Layout, Section
@@ -35,7 +33,8 @@ def _entry_size(ctx) -> int:
     return ENTRY_HEAD_SIZE + len(ctx.data) + len(ctx.slack)
 
 
-mwal_entry = Struct(
+# The fixed head of an entry (also a numpy table over all entries, and the offsets of its fields).
+mwal_entry_head = Struct(
     "total_len" / Rebuild(Int32ul, _entry_size) * "45 + data_len: the whole entry including this field; readers "
                                                   "accept 45..16 MiB",
     "crc32" / Int32ul * "CRC-32/ISO-HDLC (zlib.crc32) of data only, not of the fixed fields",
@@ -45,16 +44,17 @@ mwal_entry = Struct(
                               "other value",
     "session_id" / Bytes(16) * "the header's session_id (always, by upstream); 16 zero bytes read as the header's",
     "data_len" / Int32ul * "length of data",
-    "data" / Bytes(this.data_len) * "the raw message: an inbound line (trailing CR/LF removed) or Content-Length "
-                                    "body, or an outbound response's compact JSON without the trailing newline",
-    "slack" / Bytes(lambda ctx: ctx.total_len - ENTRY_HEAD_SIZE - ctx.data_len) * "bytes after data up to "
-                                    "total_len: never written by upstream, skipped by its readers, no checksum",
 )
-
-# The fixed head: the fields before `data` (a numpy table over all entries; offsets of its fields).
-mwal_entry_head = Struct(*takewhile(lambda sc: sc.name != "data", mwal_entry.subcons))
 ENTRY_HEAD_SIZE = mwal_entry_head.sizeof()
 HEADER_SIZE = mwal_header.sizeof()
+
+mwal_entry = Struct(
+    *mwal_entry_head.subcons,
+    "data" / Bytes(this.data_len) * "the raw message: an inbound line (trailing CR/LF removed) or Content-Length "
+                                    "body, or an outbound response's compact JSON without the trailing newline",
+    "slack" / Bytes(this.total_len - this.data_len - ENTRY_HEAD_SIZE) * "bytes after data up to total_len: never "
+                                    "written by upstream, skipped by its readers, covered by no checksum",
+)
 
 mwal_layout = Layout(
     "amem_wal", "AgenticMemory MCP transport capture (transport.wal, MWAL)",

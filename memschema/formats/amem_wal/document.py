@@ -123,9 +123,11 @@ class AmemWalDocument(LayoutDocument):
         """Upstream continues at the last accepted sequence + 1.  After several processes wrote
         (sequences repeat, AMEM-WAL.md §1.9) the largest sequence + 1 is used instead, so that the
         daemon, which skips sequence <= its checkpoint, still reads the new entry."""
-        seen = [int(e.sequence) for e in self._pending] or \
-            self.heads.sequence[:self.recovery.accepted].astype(object).tolist()
-        return min(max(self.recovery.next_sequence, max(seen, default=-1) + 1), recovery.U64_MAX)
+        if self._pending:
+            return min(int(self._pending[-1].sequence) + 1, recovery.U64_MAX)
+        seen = self.heads.sequence[:self.recovery.accepted]
+        top = int(seen.max()) + 1 if len(seen) else 0
+        return min(max(self.recovery.next_sequence, top), recovery.U64_MAX)
 
     def append(self, data: bytes, direction: str = "inbound", timestamp_ns: int | None = None) -> Container:
         """Capture one message as `EnabledCapture::capture` does (whole entry, CRC of data, the
