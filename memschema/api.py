@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 from typing import Any
 
@@ -17,11 +19,36 @@ from .sniff import sniff
 from .source import FileChanged, Source, atomic_write, read_source
 
 
-def _detect_data(data) -> Detection:
-    if len(data) == 0:
-        return sniff(data)
+@functools.cache
+def _takes_name(kind: type) -> bool:
+    """Whether `kind.detect` accepts the file name (`detect(self, data, *, name="")`)."""
+    try:
+        param = inspect.signature(kind.detect).parameters.get("name")
+    except (TypeError, ValueError):
+        return False
+    return param is not None and param.kind in (param.KEYWORD_ONLY, param.POSITIONAL_OR_KEYWORD)
+
+
+def _ask(fmt: registry.Format, data, name: str) -> Detection | None:
+    return fmt.detect(data, name=name) if _takes_name(type(fmt)) else fmt.detect(data)
+
+
+def _file_name(source: Source) -> str:
+    """The file name a source carries (a path, a file object's `name`); "" for bare bytes."""
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    name = getattr(source, "name", "")
+    return name if isinstance(name, str) else ""
+
+
+def _detect_data(data, name: str = "") -> Detection:
+    """Ask every format in priority order.  Formats whose `detect` takes `name` also get the file
+    name (some side files, e.g. an empty lock file, are told apart by nothing else), and are the
+    only ones asked about an empty file."""
     for fmt in registry.formats():
-        found = fmt.detect(data)
+        if len(data) == 0 and not _takes_name(type(fmt)):
+            continue
+        found = _ask(fmt, data, name)
         if found is not None:
             return found
     return sniff(data)
@@ -30,7 +57,7 @@ def _detect_data(data) -> Detection:
 def detect(source: Source) -> Detection:
     """What the bytes are, e.g. `mem8/seed`, `amem/agentic-memory`, `not_binary/zlib_json`."""
     data, _ = read_source(source)
-    return _detect_data(data)
+    return _detect_data(data, _file_name(source))
 
 
 def _forced(format: str) -> Detection:
@@ -53,7 +80,7 @@ def load(source: Source, format: str | None = None, strict: bool = False, **opti
     validation finds an error under the strict policy."""
     origin = FileStamp.maybe(source) if isinstance(source, (str, os.PathLike)) else None   # before reading
     data, name = read_source(source)
-    doc = _load(data, name, _forced(format) if format else _detect_data(data), options)
+    doc = _load(data, name, _forced(format) if format else _detect_data(data, _file_name(source)), options)
     doc.origin = origin
     if strict:
         for finding in doc.check(strict=True):
@@ -76,7 +103,7 @@ def _load(data, name: str, detection: Detection, options: dict | None = None) ->
         raise TypeError(f"{fmt.name} takes no load option {', '.join(unknown)}"
                         + (f" (it takes {', '.join(fmt.load_options)})" if fmt.load_options else ""))
     if detection.variant is None and fmt.variants:
-        found = fmt.detect(data)
+        found = _ask(fmt, data, name)
         if found is not None and found.format == detection.format:
             detection = found
     return fmt.load(data, detection, name=name, **options)
@@ -115,7 +142,7 @@ def validate(source: Source | Document, strict: bool = False, format: str | None
         _sort(report)
         return report
     data, name = read_source(source)
-    detection = _forced(format) if format else _detect_data(data)
+    detection = _forced(format) if format else _detect_data(data, _file_name(source))
     report = Report(name, detection.format, detection.variant)
     if not detection.is_memory_file:
         report.findings.append(error("not_memory_file",
@@ -153,7 +180,7 @@ def convert(source: Source, target: str | None = None, **options: Any) -> tuple[
     """Convert `source` to another format/layout; returns (bytes, findings about what was not
     carried over, target id)."""
     data, _ = read_source(source)
-    detection = _detect_data(data)
+    detection = _detect_data(data, _file_name(source))
     choices = [c for c in registry.converters() if c.accepts(detection)]
     if target:
         choices = [c for c in choices if c.target == target or c.target.split("/")[0] == target]
@@ -175,7 +202,7 @@ def repair(source: Source, format: str | None = None) -> RepairResult:
 
 
 def _repair(data, name: str, format: str | None) -> RepairResult:
-    detection = _forced(format) if format else _detect_data(data)
+    detection = _forced(format) if format else _detect_data(data, "" if name.startswith("<") else name)
     if not detection.is_memory_file:
         raise FormatError(f"not a binary memory file: {detection.description}", "", 0, "not_memory_file")
     if not registry.is_registered(detection.format):

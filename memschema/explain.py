@@ -42,7 +42,7 @@ def open_explained(source: Source, format: str | None = None, *, checks: bool = 
     """Parse `source` by its layout; a document that loads also contributes its findings."""
     from . import api
     data, name = read_source(source)
-    detection = api._forced(format) if format else api._detect_data(data)
+    detection = api._forced(format) if format else api._detect_data(data, api._file_name(source))
     if not detection.is_memory_file:
         raise FormatError(f"not a binary memory file: {detection.description}", "", 0, "not_memory_file")
     fmt = registry.get_format(detection.format)

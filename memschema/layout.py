@@ -615,7 +615,7 @@ class Parsed(Mapping):
                 continue
             out.extend(self._section_leaves(placed, lo, hi))
         out.extend(self._failed_leaves(lo, hi))
-        out.sort(key=lambda x: (x.offset, -x.size))
+        out.sort(key=lambda x: (x.offset, x.size > 0, -x.size))   # an empty field before what starts there
         return _with_gaps(out, lo, hi, self)
 
     def _section_leaves(self, placed: Placed, lo: int, hi: int) -> list:

@@ -56,6 +56,8 @@ class Format:
     declarations: ClassVar[Mapping[str, construct.Construct]] = {}
     # The whole file, per variant ("" for a format without variants): sections, offsets, counts.
     layouts: ClassVar[Mapping[str, Layout]] = {}
+    # A plug-in that only names files (side files) and loads none: it owes no layout or samples.
+    names_only: ClassVar[bool] = False
 
     def layout_for(self, variant: str | None) -> Layout | None:
         """The layout of `variant` (the only one when the format has a single layout)."""
@@ -71,7 +73,9 @@ class Format:
     load_options: ClassVar[Mapping[str, str]] = {}
 
     def detect(self, data) -> Detection | None:
-        """Return a Detection if the bytes are this format (or a not-binary look-alike it knows)."""
+        """Return a Detection if the bytes are this format (or a not-binary look-alike it knows).
+        A format may declare `detect(self, data, *, name="")` instead: the engine then also passes
+        the source's file name ("" for bytes) and asks it about empty files too."""
         return None
 
     def load(self, data, detection: Detection, *, name: str = "") -> Document:

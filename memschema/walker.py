@@ -130,6 +130,7 @@ class Walker:
         self.numpy = numpy
         self.sink = sink
         self.budget = 1 << 16   # elements declared beyond the bytes left (can only be empty ones)
+        self.base = 0           # where the current (sub)stream starts: construct's Tell counts from there
 
     # -- leaves -------------------------------------------------------------------------------
     def _leaf(self, sc, pos: int, end: int, path: str, value, doc: str) -> None:
@@ -406,6 +407,10 @@ def _pass(w: Walker, sc, pos, end, path, ctx, doc):
     return None, pos
 
 
+def _tell(w: Walker, sc, pos, end, path, ctx, doc):
+    return pos - w.base, pos
+
+
 def _if(w: Walker, sc: c.IfThenElse, pos, end, path, ctx, doc):
     try:
         cond = evaluate(sc.condfunc, ctx)
@@ -431,11 +436,19 @@ def _select(w: Walker, sc: c.Select, pos, end, path, ctx, doc):
     raise FormatError("no alternative matched", path, pos, "parse")
 
 
+def _substream(w: Walker, sc, start: int, n: int, path, ctx, doc):
+    """Walk `sc` over data[start:start + n] as construct does over a substream (Tell counts from start)."""
+    base, w.base = w.base, start
+    try:
+        return w.walk(sc, start, start + n, path, ctx, doc)[0]
+    finally:
+        w.base = base
+
+
 def _fixed_sized(w: Walker, sc: c.FixedSized, pos, end, path, ctx, doc):
     n = evaluate(sc.length, ctx)
     w.need(pos, n, end, path)
-    value, _ = w.walk(sc.subcon, pos, pos + n, path, ctx, doc)
-    return value, pos + n
+    return _substream(w, sc.subcon, pos, n, path, ctx, doc), pos + n
 
 
 def _prefixed(w: Walker, sc: c.Prefixed, pos, end, path, ctx, doc):
@@ -443,8 +456,7 @@ def _prefixed(w: Walker, sc: c.Prefixed, pos, end, path, ctx, doc):
     if sc.includelength:
         n -= start - pos
     w.need(start, n, end, path)
-    value, _ = w.walk(sc.subcon, start, start + n, path, ctx, doc)
-    return value, start + n
+    return _substream(w, sc.subcon, start, n, path, ctx, doc), start + n
 
 
 def _padded(w: Walker, sc: c.Padded, pos, end, path, ctx, doc):
@@ -458,10 +470,10 @@ def _padded(w: Walker, sc: c.Padded, pos, end, path, ctx, doc):
 
 
 def _pointer(w: Walker, sc: c.Pointer, pos, end, path, ctx, doc):
-    at = evaluate(sc.offset, ctx)
-    if not isinstance(at, int) or not 0 <= at <= w.size:
-        raise FormatError(f"pointer {at!r} is outside the {w.size} bytes", path, pos, "bad_offset")
-    value, _ = w.walk(sc.subcon, at, w.size, path, ctx, doc)
+    at = evaluate(sc.offset, ctx)      # relative to the (sub)stream, as construct seeks
+    if not isinstance(at, int) or not 0 <= w.base + at <= end:
+        raise FormatError(f"pointer {at!r} is outside the {end - w.base} bytes", path, pos, "bad_offset")
+    value, _ = w.walk(sc.subcon, w.base + at, end, path, ctx, doc)
     return value, pos
 
 
@@ -479,7 +491,7 @@ _HANDLERS: dict[type, Callable] = {
     type(c.GreedyBytes): _greedy_bytes, c.Const: _const, c.Computed: _computed,
     c.Default: _passthrough, c.Rebuild: _passthrough, type(c.Pass): _pass, c.IfThenElse: _if,
     c.Switch: _switch, c.Select: _select, c.FixedSized: _fixed_sized, c.Prefixed: _prefixed,
-    c.Padded: _padded, c.Pointer: _pointer, c.Peek: _peek,
+    c.Padded: _padded, c.Pointer: _pointer, c.Peek: _peek, type(c.Tell): _tell,
 }
 _HANDLERS_BY_BASE: tuple = ((c.Adapter, _adapter),)
 
@@ -500,6 +512,7 @@ def parse_value(decl: c.Construct, data, offset: int = 0, path: str = "", end: i
     if not 0 <= offset <= stop:
         raise FormatError(f"offset {offset} is outside the {len(data)} bytes", path, offset, "truncated")
     walker = Walker(data, numpy=numpy)
+    walker.base = offset
     return walker.walk(decl, offset, stop, path, ctx if ctx is not None else root_context(**context))
 
 
@@ -510,6 +523,7 @@ def leaves(decl: c.Construct, data, offset: int = 0, path: str = "", end: int | 
     stopped the walk (None when the declaration parsed to its end)."""
     window = Window(lo, hi)
     walker = Walker(data, numpy=True, sink=window)
+    walker.base = offset
     stop = len(data) if end is None else min(end, len(data))
     try:
         walker.walk(decl, offset, stop, path, ctx if ctx is not None else root_context(**context))

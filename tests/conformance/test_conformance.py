@@ -24,7 +24,7 @@ from memschema.layout import Gap, explain
 from memschema.strategies import from_construct, same_value
 from memschema.walker import Leaf, parse_value
 
-FORMATS = registry.formats()
+FORMATS = [f for f in registry.formats() if not f.names_only]   # plug-ins that only name files load nothing
 NAMES = [f.name for f in FORMATS]
 SAMPLES = [pytest.param(f.name, n, d, id=f"{f.name}:{n}") for f in FORMATS for n, d in sorted(f.samples().items())]
 MAX_LEAVES = 3000   # per file, for the explain check
@@ -196,7 +196,14 @@ WALK = settings(max_examples=max(10, settings.default.max_examples // 3),
                                        HealthCheck.filter_too_much, HealthCheck.large_base_example])
 
 
-@pytest.mark.parametrize("name", sorted(DECLARATIONS))
+def _walk_params():
+    from properties.test_prop_declarations import KNOWN_LOSSY   # declarations whose values cannot be drawn
+    for name in sorted(DECLARATIONS):
+        marks = [pytest.mark.xfail(strict=True, reason=KNOWN_LOSSY[name])] if name in KNOWN_LOSSY else []
+        yield pytest.param(name, marks=marks, id=name)
+
+
+@pytest.mark.parametrize("name", list(_walk_params()))
 def test_walker_parses_every_declaration_as_construct_does(name):
     decl = DECLARATIONS[name]
 

@@ -140,3 +140,20 @@ def test_lazy_records_keep_offsets_only_and_parse_on_demand():
     assert [r.b for r in lazy.recs] == [r.b for r in eager.recs] == [b"\x01\x02", b"", b"\x07\x07\x07"]
     assert lazy.recs[-1].n == 3 and lazy.placed["recs"].tail.offset == 8
     assert lazy.build() == eager.build() == data
+
+
+def test_hexdump_rows_keep_file_order_around_empty_fields():
+    """A field of no bytes at the end of a record shares its offset with the next record's first
+    field; it is listed first (file order), so the rows still tile the file."""
+    record = Struct("n" / Int8ul * "payload length", "payload" / Bytes(this.n) * "payload",
+                    "pad" / Bytes(this.n % 2) * "one byte after an odd payload, none after an even one")
+    layout = Layout("toy3", "Toy", "records until the end", Section("records", record, "records", count=EOF))
+    data = b"\x02ab" + b"\x01c\x00"
+    rows = layout.parse(data).leaves()
+    assert [(r.offset, r.size, r.path) for r in rows[:4]] == [
+        (0, 1, "records[0].n"), (1, 2, "records[0].payload"), (3, 0, "records[0].pad"), (3, 1, "records[1].n")]
+    pos = 0
+    for r in rows:
+        assert r.offset == pos, f"{r.path} at {r.offset}, expected {pos}"
+        pos = r.end
+    assert pos == len(data)

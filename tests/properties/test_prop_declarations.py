@@ -65,7 +65,7 @@ ROUND_TRIP = settings(max_examples=max(10, settings.default.max_examples // 2),
 
 
 def test_every_format_registers_declarations():
-    formats = {f.name for f in memschema.list_formats()}
+    formats = {f.name for f in memschema.list_formats() if not f.names_only}   # side files: nothing to declare
     with_decls = {name.split(".", 1)[0] for name in DECLARATIONS}
     assert formats <= with_decls, f"formats without declarations: {sorted(formats - with_decls)}"
 
