@@ -197,7 +197,7 @@ WALK = settings(max_examples=max(10, settings.default.max_examples // 3),
 
 
 def _walk_params():
-    from properties.test_prop_declarations import KNOWN_LOSSY   # declarations whose values cannot be drawn
+    from properties.test_prop_declarations import KNOWN_LOSSY  # declarations whose values cannot be drawn
     for name in sorted(DECLARATIONS):
         marks = [pytest.mark.xfail(strict=True, reason=KNOWN_LOSSY[name])] if name in KNOWN_LOSSY else []
         yield pytest.param(name, marks=marks, id=name)
