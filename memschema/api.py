@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from . import budget as budgets
 from . import registry
+from .budget import Budget
 from .document import Document
 from .errors import Finding, FormatError, Report, Severity, error
 from .parsing import parse
-from .registry import NOT_BINARY, Detection
+from .registry import NOT_BINARY, UNKNOWN, Detection
 from .sniff import sniff
-from .source import Source, atomic_write, read_source
+from .source import Source, atomic_write, changed, read_source
 
 
 def _detect_data(data) -> Detection:
@@ -24,10 +26,14 @@ def _detect_data(data) -> Detection:
     return sniff(data)
 
 
-def detect(source: Source) -> Detection:
+def detect(source: Source, budget: Budget | None = None) -> Detection:
     """What the bytes are, e.g. `mem8/seed`, `amem/agentic-memory`, `not_binary/zlib_json`."""
-    data, _ = read_source(source)
-    return _detect_data(data)
+    with budgets.using(budget):
+        try:
+            data, _ = read_source(source)
+        except FormatError as exc:     # a stream over its limit, a file that shrank while read
+            return Detection(UNKNOWN, None, exc.message)
+        return _detect_data(data)
 
 
 def _forced(format: str) -> Detection:
@@ -42,21 +48,40 @@ def _forced(format: str) -> Detection:
     return Detection(fmt.name, variant, "selected explicitly")
 
 
-def load(source: Source, format: str | None = None, strict: bool = False) -> Document:
-    """Decode a memory file.  `format` ("mem8", "amem/spec-v1", ...) skips detection.
+def load(source: Source, format: str | None = None, strict: bool = False, budget: Budget | None = None) -> Document:
+    """Decode a memory file.  `format` ("mem8", "amem/spec-v1", ...) skips detection; `budget`
+    bounds what its records may decode to (see `memschema.budget`).
 
     Raises `FormatError` when the bytes do not decode, and, with `strict=True`, also when
     validation finds an error under the strict policy."""
-    data, name = read_source(source)
-    doc = _load(data, name, _forced(format) if format else _detect_data(data))
-    if strict:
-        for finding in doc.check(strict=True):
-            if finding.is_error:
-                raise FormatError(finding.message, finding.path, finding.offset, finding.code)
+    with budgets.using(budget):
+        data, name = read_source(source)
+        try:
+            doc = _load(data, name, _forced(format) if format else _detect_data(data))
+            if strict:
+                for finding in doc.check(strict=True):
+                    if finding.is_error:
+                        raise FormatError(finding.message, finding.path, finding.offset, finding.code)
+        except FormatError as exc:     # caused by a file that shrank under us? then say so
+            _check_unchanged(data, name, exc)
+            raise
+        _check_unchanged(data, name)
     return doc
 
 
+def _check_unchanged(data, name: str, cause: BaseException | None = None) -> None:
+    """Raise `file_changed` if the mapped file behind `data` shrank while it was read."""
+    exc = changed(data, name)
+    if exc is not None:
+        raise exc from cause
+
+
 def _load(data, name: str, detection: Detection) -> Document:
+    with budgets.metering(budgets.current().meter(len(data))):
+        return _load_metered(data, name, detection)
+
+
+def _load_metered(data, name: str, detection: Detection) -> Document:
     if not detection.is_memory_file:
         raise FormatError(f"not a binary memory file: looks like {detection.variant or 'nothing known'}"
                           f" ({detection.description})", "", 0, "not_memory_file")
@@ -71,9 +96,14 @@ def _load(data, name: str, detection: Detection) -> Document:
     return fmt.load(data, detection, name=name)
 
 
-def dump(doc: Document) -> bytes:
-    """The bytes of `doc` (an untouched document gives back exactly the bytes it was loaded from)."""
-    return doc.build()
+def dump(doc: Document, budget: Budget | None = None) -> bytes:
+    """The bytes of `doc` (an untouched document gives back exactly the bytes it was loaded from);
+    `budget` replaces the document's decoding budget first."""
+    if budget is not None:
+        doc.meter = budget.meter(len(doc.data))
+    out = doc.build()
+    _check_unchanged(doc.data, doc.source)
+    return out
 
 
 def save(doc: Document, path: str | os.PathLike) -> None:
@@ -81,9 +111,30 @@ def save(doc: Document, path: str | os.PathLike) -> None:
     atomic_write(path, doc.build())
 
 
-def validate(source: Source, strict: bool = False, format: str | None = None) -> Report:
-    """Every finding in `source`, with severity, stable code, field path and byte offset."""
-    data, name = read_source(source)
+def validate(source: Source, strict: bool = False, format: str | None = None,
+             budget: Budget | None = None) -> Report:
+    """Every finding in `source`, with severity, stable code, field path and byte offset; `budget`
+    bounds what its records may decode to (exceeding it is an error finding)."""
+    with budgets.using(budget):
+        return _validate(source, strict, format)
+
+
+def _validate(source: Source, strict: bool, format: str | None) -> Report:
+    try:
+        data, name = read_source(source)
+    except FormatError as exc:         # a stream over its limit, a file that shrank while read
+        where = os.fspath(source) if isinstance(source, (str, os.PathLike)) else getattr(source, "name", "<stream>")
+        report = Report(where, UNKNOWN)
+        report.findings.append(Finding.from_error(exc))
+        return report
+    report = _validate_data(data, name, strict, format)
+    exc = changed(data, name)
+    if exc is not None:                # the findings describe zeros, not the file: say so first
+        report.findings.insert(0, Finding.from_error(exc))
+    return report
+
+
+def _validate_data(data, name: str, strict: bool, format: str | None) -> Report:
     detection = _forced(format) if format else _detect_data(data)
     report = Report(name, detection.format, detection.variant)
     if not detection.is_memory_file:

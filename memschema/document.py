@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from .budget import meter_for
 from .errors import Finding
 from .registry import Detection
 from .source import atomic_write
@@ -17,7 +18,8 @@ class Document:
     - `to_json()`: every field plus derived keys, by the JSON conventions of `jsonify`,
     - `build()`: the bytes of the document as it is now (untouched: the bytes it was loaded from),
     - `check(strict)`: the findings the Structs cannot express,
-    - `summary()`: lines for `memschema inspect`.
+    - `summary()`: lines for `memschema inspect`,
+    - `meter`: the decoding budget of the file (`memschema.budget`); lazy decoders charge it.
     """
 
     def __init__(self, detection: Detection, data: Any = b"", source: str = ""):
@@ -25,6 +27,7 @@ class Document:
         self.data = data
         self.source = source
         self.fields: Any = None
+        self.meter = meter_for(data)
 
     @property
     def format(self) -> str:
@@ -36,6 +39,11 @@ class Document:
 
     def to_json(self) -> dict:
         raise NotImplementedError
+
+    def json_stream(self) -> dict:
+        """`to_json()` for streaming output (`jsonify.write_json`): formats whose records can be
+        large return `jsonify.Stream`s and `Hex`es here, produced one record at a time."""
+        return self.to_json()
 
     def build(self) -> bytes:
         raise NotImplementedError

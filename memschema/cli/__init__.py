@@ -1,40 +1,105 @@
-"""`memschema` command line: detect, inspect, dump, validate, convert, schemas, demo (+ format commands).
+"""`memschema` command line: detect, inspect, dump, validate, convert, schemas, demo, cleanup (+ format commands).
 
 Exit codes: 0 success / no errors, 1 a file has validation errors, 2 a file is unreadable or not a
-memory file (or bad usage).  Each command lives in a module of its own with `add(subparsers)`.
+memory file (or bad usage), 70 an unexpected internal error (a bug; `--debug` shows the traceback),
+130 interrupted (Ctrl-C).  Each command lives in a module of its own with `add(subparsers)`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+import traceback
 
-from .. import registry
-from . import convert, demo, detect, dump, inspect, schemas, validate
+from .. import budget, registry
+from ..errors import FormatError
+from . import cleanup, convert, demo, detect, dump, inspect, schemas, validate
 from .common import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, err
 
-COMMANDS = (detect, inspect, dump, validate, convert, schemas, demo)
+COMMANDS = (detect, inspect, dump, validate, convert, schemas, demo, cleanup)
+NOT_READING = ("schemas", "cleanup")   # commands that read no memory file: no decoding limits
+EXIT_SOFTWARE = 70                     # sysexits EX_SOFTWARE: not 1 (findings) nor 2 (unreadable)
+EXIT_INTERRUPTED = 130                 # 128 + SIGINT, as shells report it
 
-__all__ = ["EXIT_FINDINGS", "EXIT_OK", "EXIT_UNREADABLE", "build_parser", "main"]
+__all__ = ["EXIT_FINDINGS", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_SOFTWARE", "EXIT_UNREADABLE", "build_parser", "main"]
+
+
+def _size(text: str) -> int:
+    try:
+        return budget.parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_limits(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("decoding limits (memschema.budget; sizes like 4096, 64M, 1G)")
+    g.add_argument("--max-record-bytes", type=_size, metavar="N",
+                   help=f"most bytes one record may decode to (default {budget.DEFAULT.max_record_bytes >> 20} MiB)")
+    g.add_argument("--max-decoded-bytes", type=_size, metavar="N",
+                   help=f"most bytes all records of one file may decode to (default: {budget.FILE_FLOOR >> 20} MiB "
+                        f"or {budget.FILE_RATIO} x the file size, whichever is larger)")
+    g.add_argument("--max-stream-bytes", type=_size, metavar="N",
+                   help="most bytes read from a pipe, FIFO or - "
+                        f"(default {budget.DEFAULT.max_stream_bytes >> 20} MiB)")
+
+
+def _budget(args) -> budget.Budget | None:
+    given = {name: getattr(args, name, None) for name in ("max_record_bytes", "max_decoded_bytes", "max_stream_bytes")}
+    given = {k: v for k, v in given.items() if v is not None}
+    return budget.Budget(**{**budget.DEFAULT.__dict__, **given}) if given else None
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="memschema", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"memschema {__import__('memschema').__version__}")
+    p.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     sub = p.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.add(sub)
     for fmt in registry.formats():
         fmt.add_commands(sub)
+    for name, parser in sub.choices.items():
+        if name not in NOT_READING:
+            _add_limits(parser)
     return p
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe, the interpreter's final flush of stdout must not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with budget.using(_budget(args)):
+            return args.func(args)
+    except KeyboardInterrupt:
+        if args.debug:
+            traceback.print_exc()
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
+        _quiet_stdout()
         return EXIT_OK
+    except FormatError as exc:          # raised while output was being produced (e.g. a file that changed)
+        err(str(exc))
+        return EXIT_UNREADABLE
     except OSError as exc:
         err(f"{getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}")
         return EXIT_UNREADABLE
+    except MemoryError:
+        if args.debug:
+            traceback.print_exc()
+        err("out of memory (lower --max-decoded-bytes / --max-record-bytes, or run with --debug for the traceback)")
+        return EXIT_SOFTWARE
+    except Exception as exc:  # noqa: BLE001 - anything else is a bug: one line, its own exit code
+        if args.debug:
+            traceback.print_exc()
+        err(f"internal error: {type(exc).__name__}: {exc} (run `memschema --debug ...` for the traceback)")
+        return EXIT_SOFTWARE

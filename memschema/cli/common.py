@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
+
+from ..jsonify import write_json
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
 
@@ -13,5 +14,6 @@ def err(msg: str) -> None:
 
 
 def print_json(obj) -> None:
-    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False, allow_nan=False)
+    """JSON on stdout; `jsonify.Stream`/`Hex` parts are produced while written."""
+    write_json(obj, sys.stdout)
     sys.stdout.write("\n")

@@ -22,7 +22,7 @@ def run(args) -> int:
         if args.as_decl:
             out = api.parse_as(args.as_decl, args.file)
         else:
-            out = api.load(args.file, format=args.format).to_json()
+            out = api.load(args.file, format=args.format).json_stream()
     except FormatError as exc:
         err(f"{args.file}: {exc}")
         return EXIT_UNREADABLE

@@ -112,3 +112,40 @@ def test_amem_spec_cluster_map_with_empty_centroids_cannot_exhaust_memory():
     assert exc.value.path == "spec_cluster_map.centroids"
     assert check_bytes_survive(decl, data, node_count=0) is False
     assert time.monotonic() - started < 1
+
+
+# -- hostile files of issue 10: small files whose nodes share 16 MiB blobs ------------------------------
+
+HOSTILE_RSS_MIB, HOSTILE_SECONDS = 256, 20
+
+
+@pytest.mark.parametrize("blobs, size_mib, about_kb", [(1, 16, 91), (3, 14, 191)])
+@pytest.mark.parametrize("call", ["validate", "dump"])
+def test_nodes_sharing_huge_blobs_stay_small(tmp_path, blobs, size_mib, about_kb, call):
+    from hostile import MiB, amem_shared_blobs, probe
+    path = tmp_path / "shared.amem"
+    path.write_bytes(amem_shared_blobs(200, blobs, size_mib * MiB))
+    assert abs(path.stat().st_size / 1000 - about_kb) < 15
+    got = probe(path, call)
+    assert got["rc"] == 0 and "exception" not in got, got
+    assert got["children_rss_mib"] < HOSTILE_RSS_MIB and got["seconds"] < HOSTILE_SECONDS, got
+    if call == "validate":
+        assert "amem.budget_exceeded" in got["codes"], got
+
+
+def test_a_shared_blob_is_decoded_once_and_each_node_is_charged(monkeypatch):
+    from hostile import MiB, amem_shared_blobs
+
+    from memschema.formats.amem import agentic_store
+    data = amem_shared_blobs(200, 1, 16 * MiB)
+    calls = []
+    real = agentic_store.decompress_block
+    monkeypatch.setattr(agentic_store, "decompress_block", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    report = memschema.validate(data)
+    assert len(calls) == 1                           # one blob, one decode
+    over = [f for f in report.findings if f.code == "amem.budget_exceeded" and f.path]
+    assert over and over[0].path == "content[4]" and over[0].is_error   # 4 × 16 MiB fit the 64 MiB budget
+    assert over[0].offset == memschema.load(data).blob_span(4)[0]
+    assert "budget of 67108864 bytes" in over[0].message
+    doc = memschema.load(data, budget=memschema.Budget(max_decoded_bytes=300 * 16 * MiB))
+    assert doc.content(199) == doc.content(0) and len(calls) == 2     # one more for this document

@@ -17,7 +17,7 @@ import memschema
 from memschema.errors import FormatError
 from memschema.formats.mem8.native import ST8_MAGIC, t8r_frame_header
 from memschema.formats.mem8.native_store import payload_pairs
-from memschema.formats.mem8.record_frame import header_crc
+from memschema.formats.mem8.record_frame import FRAME_HEADER_SIZE, header_crc
 from memschema.formats.mem8.strategies import broken_files, valid_files
 from memschema.formats.mem8.t8r_store import T8RDocument
 
@@ -105,3 +105,34 @@ def test_m8mem_huge_count_is_refused_before_looping():
     with pytest.raises(FormatError) as info:
         memschema.load(data)
     assert (info.value.code, info.value.path, info.value.offset) == ("m8mem.count_past_end", "header.mem_count", 6)
+
+
+# -- hostile files of issue 10: zlib + token-LZW bombs ----------------------------------------------------
+
+HOSTILE_RSS_MIB, HOSTILE_SECONDS = 256, 20
+
+
+@pytest.mark.parametrize("kind, size", [("t8r", 24_000), ("t8r", 191_000), ("native", 392_000)])
+@pytest.mark.parametrize("call", ["validate", "dump"])
+def test_record_bombs_stay_small(tmp_path, kind, size, call):
+    """Each record of these files decodes to 64 MiB (upstream's limit); before issue 10 they took
+    gigabytes.  Now the first record fits the 64 MiB file budget and every further one is an error
+    finding, one record in memory at a time."""
+    from hostile import native_bomb, probe, t8r_bomb
+    path = tmp_path / f"bomb.{kind}"
+    path.write_bytes(t8r_bomb(size) if kind == "t8r" else native_bomb(size))
+    got = probe(path, call)
+    assert got["rc"] == 0 and "exception" not in got, got
+    assert got["children_rss_mib"] < HOSTILE_RSS_MIB and got["seconds"] < HOSTILE_SECONDS, got
+    if call == "validate":
+        assert got["codes"] == [("t8r." if kind == "t8r" else "mem8.native.") + "budget_exceeded"], got
+
+
+def test_bomb_findings_name_record_offset_and_budget():
+    from hostile import t8r_bomb
+    data = t8r_bomb(24_000)
+    report = memschema.validate(data)
+    first = report.findings[0]
+    assert (first.code, first.path) == ("t8r.budget_exceeded", "frames[1].compressed")
+    assert first.offset == memschema.load(data).frames[1].offset + FRAME_HEADER_SIZE
+    assert "over its budget of 67108864 bytes" in first.message
