@@ -74,8 +74,10 @@ def test_span_cache_is_bounded_in_entries_and_bytes():
     assert cache.get((3, 1)) is None and cache.size <= 100
 
 
-@pytest.mark.parametrize("build, code, path", [(_t8r, "t8r.budget_exceeded", "frames[1].compressed"),
-                                               (_native, "mem8.native.budget_exceeded", "pairs[1].raw8.payload.compressed")])
+@pytest.mark.parametrize("build, code, path", [
+    (_t8r, "t8r.budget_exceeded", "frames[1].compressed"),
+    (_native, "mem8.native.budget_exceeded", "pairs[1].raw8.payload.compressed"),
+])
 def test_a_record_over_the_budget_is_an_error_finding_naming_record_offset_and_budget(build, code, path):
     data = build()
     assert memschema.validate(data).ok
