@@ -5,9 +5,10 @@ current entry` while the dictionary holds fewer than 65536 entries.  Every code 
 little-endian base-128 varint (low 7 bits first, high bit = more follows, at most 3 bytes, value
 < 65536).  Encoding is greedy longest match; decoding must produce exactly `raw_len` bytes.
 
-Decoding writes into one preallocated `raw_len` buffer: a dictionary entry is the span of the
-output where it first appeared (an entry is the previous entry plus the next byte, which is where
-they lie in the output), so the dictionary costs no copies.  Once it is full (at most 65280 codes)
+Decoding appends to one output buffer, never beyond `raw_len` and never allocated by what
+`raw_len` declares: a dictionary entry is the span of the output where it first appeared (an entry
+is the previous entry plus the next byte, which is where they lie in the output), so the
+dictionary costs no copies.  Once it is full (at most 65280 codes)
 every further code is a copy of a fixed span: those are applied with numpy, a slice of output at a
 time, so a long token stream costs neither Python loops nor per-code objects.
 """
@@ -104,15 +105,20 @@ def _code_chunks(chunks: Iterable[bytes]) -> Iterator[tuple[np.ndarray, np.ndarr
 
 
 class _Decoder:
+    """The output grows as codes produce it (never by what `raw_len` declares); it starts with the
+    256 single-byte entries, so every dictionary entry, literals included, is a span of it."""
+
     def __init__(self, raw_len: int):
         self.raw_len = raw_len
-        self.out = bytearray(len(ALPHABET) + raw_len)
-        self.out[:len(ALPHABET)] = ALPHABET
-        self.size = 0                                   # output bytes written
+        self.out = bytearray(ALPHABET)
         self.src = list(range(len(ALPHABET)))           # code -> where its entry starts in `out`
         self.len = [1] * len(ALPHABET)                  # code -> entry length
         self.prev: tuple[int, int] | None = None        # (start, length) of the previous entry
         self.full: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.out) - len(ALPHABET)
 
     def _exceeds(self, at: int) -> CodecError:
         return CodecError("tokens", f"decoded tokens exceed raw_len {self.raw_len}", at)
@@ -121,8 +127,7 @@ class _Decoder:
         """Apply codes while the dictionary grows; returns how many were applied.  (Few objects
         per code: this loop runs up to 65280 times per record.)"""
         out, src, lens = self.out, self.src, self.len
-        a = len(ALPHABET)
-        pos, limit = a + self.size, a + self.raw_len      # positions in `out`
+        pos, limit = len(out), len(ALPHABET) + self.raw_len    # positions in `out`
         prev_s, prev_l = self.prev if self.prev is not None else (-1, 0)
         n = n0 = len(src)
         for code in codes:
@@ -134,16 +139,16 @@ class _Decoder:
                 if end > limit:
                     raise self._exceeds(int(starts[self._index(n, n0, prev_l)]))
                 if length == 1:
-                    out[pos] = out[s]
+                    out.append(out[s])
                 else:
-                    out[pos:end] = out[s:s + length]
+                    out += out[s:s + length]
             elif code == n and prev_l:
                 length = prev_l + 1
                 end = pos + length
                 if end > limit:
                     raise self._exceeds(int(starts[self._index(n, n0, prev_l)]))
-                out[pos:end - 1] = out[prev_s:prev_s + prev_l]
-                out[end - 1] = out[prev_s]
+                out += out[prev_s:prev_s + prev_l]
+                out.append(out[prev_s])
             else:
                 raise CodecError("tokens", f"code {code} is not in the dictionary of {n} entries",
                                  int(starts[self._index(n, n0, prev_l)]))
@@ -154,7 +159,6 @@ class _Decoder:
             prev_s, prev_l = pos, length
             pos = end
         done = self._index(n, n0, prev_l)
-        self.size = pos - a
         self.prev = (prev_s, prev_l) if prev_l else None
         return done
 
@@ -172,18 +176,16 @@ class _Decoder:
         ends = self.size + np.cumsum(lens)
         if len(ends) and ends[-1] > self.raw_len:
             raise self._exceeds(int(starts[int(np.searchsorted(ends, self.raw_len, side="right"))]))
-        view = np.frombuffer(self.out, dtype=np.uint8)
-        a, first = len(ALPHABET), 0
+        first = 0
         while first < len(codes):   # a slice of codes producing about GATHER bytes at a time
             last = max(first + 1, int(np.searchsorted(ends, ends[first] - lens[first] + GATHER, side="right")))
             ln = lens[first:last]
-            total = int(ln.sum())
-            begin = int(ends[first] - lens[first])
-            offsets = np.repeat(src[first:last] - (np.cumsum(ln) - ln), ln) + np.arange(total)
-            view[a + begin:a + begin + total] = view[offsets]
+            offsets = np.repeat(src[first:last] - (np.cumsum(ln) - ln), ln) + np.arange(int(ln.sum()))
+            view = np.frombuffer(self.out, dtype=np.uint8)
+            part = view[offsets]
+            del view                # the buffer must not be exported while it grows
+            self.out += memoryview(part)
             first = last
-        if len(ends):
-            self.size = int(ends[-1])
 
     def feed(self, codes: np.ndarray, starts: np.ndarray) -> None:
         done = 0 if len(self.src) >= MAX_CODES else self.sequential(codes[:MAX_CODES].tolist(), starts)
@@ -193,7 +195,7 @@ class _Decoder:
 
 def decode_chunks(chunks: Iterable[bytes], raw_len: int) -> memoryview:
     """Exactly `raw_len` bytes from the token stream given in chunks; `CodecError` (offset into the
-    token stream) otherwise.  Memory: one `raw_len` buffer and one chunk of codes."""
+    token stream) otherwise.  Memory: the output so far and one chunk of codes."""
     dec = _Decoder(raw_len)
     seen = [0]
 
