@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from ...parsing import build, locate, parse
 from . import hashes
+from .mutators import MUTATORS, reseal  # noqa: F401 - the fuzzing hooks (memschema.strategies.mutate)
 from .runtime import manifest_payload, witness_payload
 from .segment import HEADER_SIZE, SEG_TYPES, SEGMENT_MAGIC, segment_header
 from .spec import ALIGNMENT
