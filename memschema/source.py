@@ -33,6 +33,9 @@ CHUNK = 1 << 20
 STDIN = "-"
 
 
+_stdin: dict[tuple[int, int], bytes] = {}   # a pipe on standard input, once read (it cannot be read twice)
+
+
 class NotAFile(OSError):
     """A path that names something memschema cannot read a memory file from (a device, a directory)."""
 
@@ -75,7 +78,8 @@ def _kind(mode: int) -> str | None:
 def _read_path(path: str):
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)   # a FIFO without writer opens at once
     try:
-        mode = os.fstat(fd).st_mode
+        st = os.fstat(fd)
+        mode = st.st_mode
         what = _kind(mode)
         if what is not None:
             code = errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL
@@ -83,6 +87,8 @@ def _read_path(path: str):
         if stat.S_ISREG(mode):
             os.set_blocking(fd, True)
             return _read_regular(fd, path)
+        if (st.st_dev, st.st_ino) == _stdin_key():    # /dev/stdin, /proc/self/fd/0: the pipe `-` names
+            return _read_stdin()
         return _read_stream(fd, path, FIFO_TIMEOUT if stat.S_ISFIFO(mode) else None)
     finally:
         os.close(fd)
@@ -132,8 +138,26 @@ def _too_large(name: str, limit: int) -> FormatError:
                        "--max-stream-bytes); pass the file by name to map it instead", "", None, "input_too_large")
 
 
+def _stdin_fd() -> int:
+    return sys.stdin.fileno() if sys.stdin is not None else 0
+
+
+def _stdin_key() -> tuple[int, int] | None:
+    """(device, inode) of a pipe or socket on standard input, else None."""
+    try:
+        st = os.fstat(_stdin_fd())
+    except (OSError, ValueError):
+        return None
+    return (st.st_dev, st.st_ino) if stat.S_ISFIFO(st.st_mode) or stat.S_ISSOCK(st.st_mode) else None
+
+
 def _read_stdin():
-    fd = sys.stdin.fileno() if sys.stdin is not None else 0
+    """Standard input: a file as a file; a pipe read once and kept, so that `-` (or /dev/stdin)
+    names the same bytes each time a command reads it (inspect loads, then validates)."""
+    key = _stdin_key()
+    if key is not None and key in _stdin:
+        return _stdin[key]
+    fd = _stdin_fd()
     mode = os.fstat(fd).st_mode
     if stat.S_ISCHR(mode) and os.isatty(fd):
         raise NotAFile(errno.ENOTTY, "standard input is a terminal: pipe a memory file in or name one", STDIN)
@@ -142,7 +166,10 @@ def _read_stdin():
         raise NotAFile(errno.EINVAL, f"standard input is {what}, not a memory file", STDIN)
     if stat.S_ISREG(mode):         # `< file`: the file itself, from its start
         return _read_regular(fd, "<stdin>")
-    return _read_stream(fd, "<stdin>", None)
+    data = _read_stream(fd, "<stdin>", None)
+    if key is not None:
+        _stdin[key] = data
+    return data
 
 
 def _read_object(source) -> bytes:

@@ -68,6 +68,9 @@ def test_detect_and_dump_from_a_pipe(tmp_path):
     assert got.returncode == 0 and got.stdout.startswith("-: t8r")
     dumped = _sh(f"cat {path} | {CLI} dump --json -")
     assert dumped.returncode == 0 and '"format": "t8r"' in dumped.stdout
+    for name in ("-", "/dev/stdin"):        # inspect reads its input twice (load, then validate): same bytes
+        inspected = _sh(f"cat {path} | {CLI} inspect {name}")
+        assert inspected.returncode == 0 and "validation: 0 errors" in inspected.stdout, inspected
 
 
 def test_streams_past_the_limit_are_a_format_error(tmp_path):
