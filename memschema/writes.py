@@ -14,10 +14,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 TEMP_MARK = ".memschema-"
@@ -114,6 +116,21 @@ def _named(exc: OSError, path) -> None:
     exc.filename, exc.filename2 = os.fspath(path), None
 
 
+@contextlib.contextmanager
+def _undone_on_failure(path, undo: Callable[[], None]) -> Iterator[None]:
+    """On any failure inside the block: `undo()` (best effort), the error names `path`, re-raised."""
+    try:
+        yield
+    except BaseException as exc:
+        try:
+            undo()
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            _named(exc, path)
+        raise
+
+
 def atomic_write(path: str | os.PathLike, data) -> None:
     """Replace the file at `path` (through symlinks) with `data`; see the module doc."""
     target = Path(os.path.realpath(path))
@@ -124,7 +141,7 @@ def atomic_write(path: str | os.PathLike, data) -> None:
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
     tmp = directory / f"{temp_prefix(target.name)}{os.getpid()}-{secrets.token_hex(4)}.tmp"
-    try:
+    with _undone_on_failure(path, lambda: os.unlink(tmp)):
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
             _write_all(fd, data)
@@ -133,14 +150,6 @@ def atomic_write(path: str | os.PathLike, data) -> None:
         finally:
             os.close(fd)
         os.replace(tmp, target)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, OSError):
-            _named(exc, path)
-        raise
     _fsync_dir(directory)
 
 
@@ -166,17 +175,11 @@ def append_safely(path: str | os.PathLike, data, expected_size: int) -> None:
         if size != expected_size:
             raise FileChanged(f"{os.fspath(path)} is {size} bytes, expected {expected_size}: "
                               "it changed since it was read")
-        try:
+        def cut_back() -> None:   # unbuffered: nothing of the failed write is pending to be flushed again
+            os.ftruncate(fd, expected_size)
+            os.fsync(fd)
+        with _undone_on_failure(path, cut_back):
             _write_all(fd, data, expected_size)
             os.fsync(fd)
-        except BaseException as exc:
-            try:                  # unbuffered: nothing of the failed write is pending to be flushed again
-                os.ftruncate(fd, expected_size)
-                os.fsync(fd)
-            except OSError:
-                pass
-            if isinstance(exc, OSError):
-                _named(exc, path)
-            raise
     finally:
         os.close(fd)

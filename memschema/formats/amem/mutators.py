@@ -90,13 +90,19 @@ def _agentic(data: bytes) -> AgenticDocument | None:
         return None
 
 
-def _lz4_block(data: bytes, rnd: random.Random) -> bytes | None:
-    """A node's LZ4 block changed in place; its prefix says what it decodes to (or the old size)."""
+def _pick_blob(data: bytes, rnd: random.Random) -> tuple[AgenticDocument, int, int, int] | None:
+    """(document, node, blob start, blob length) of a random node with a blob, or None."""
     doc = _agentic(data)
     blobs = _blobs(doc) if doc is not None else []
-    if not blobs:
+    return (doc, *rnd.choice(blobs)) if blobs else None
+
+
+def _lz4_block(data: bytes, rnd: random.Random) -> bytes | None:
+    """A node's LZ4 block changed in place; its prefix says what it decodes to (or the old size)."""
+    picked = _pick_blob(data, rnd)
+    if picked is None:
         return None
-    _, start, length = rnd.choice(blobs)
+    _, _, start, length = picked
     head = start + PREFIX.sizeof()
     block = change_bytes(data[head:start + length], rnd, keep_length=True)
     out = data[:head] + block + data[start + length:]
@@ -106,11 +112,10 @@ def _lz4_block(data: bytes, rnd: random.Random) -> bytes | None:
 
 def _lz4_size(data: bytes, rnd: random.Random) -> bytes | None:
     """A node's size prefix set to another plausible size: the decoder must notice the mismatch."""
-    doc = _agentic(data)
-    blobs = _blobs(doc) if doc is not None else []
-    if not blobs:
+    picked = _pick_blob(data, rnd)
+    if picked is None:
         return None
-    _, start, length = rnd.choice(blobs)
+    _, _, start, length = picked
     limit = MAX_RATIO * (length - PREFIX.sizeof()) + 16
     size = rnd.choice((0, 1, limit, rnd.randint(0, limit)))
     return _with_prefix(data, start, size if plausible(size, length - PREFIX.sizeof()) else 0)
@@ -119,11 +124,10 @@ def _lz4_size(data: bytes, rnd: random.Random) -> bytes | None:
 def _content(data: bytes, rnd: random.Random) -> bytes | None:
     """A node's decoded content changed (any bytes, UTF-8 or not) and compressed again; the rest of
     the file rebuilt by the writer around the stored blobs."""
-    doc = _agentic(data)
-    blobs = _blobs(doc) if doc is not None else []
-    if not blobs:
+    picked = _pick_blob(data, rnd)
+    if picked is None:
         return None
-    i, _, _ = rnd.choice(blobs)
+    doc, i, _, _ = picked
     try:
         model, stored = doc.to_model(), doc.kept_blobs()
         stored[i] = compress_block(change_bytes(doc.content_bytes(i), rnd))
