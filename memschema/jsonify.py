@@ -92,17 +92,32 @@ class Hex:
         return self.source() if callable(self.source) else self.source
 
 
+def _key(key: Any) -> str:
+    """A key as `json.dump` writes it: strings as they are, None/bool/numbers as their JSON text."""
+    return key if isinstance(key, str) else json.dumps(key)
+
+
 def materialize(obj: Any) -> Any:
     """The plain JSON value of a tree that may hold `Stream`s and `Hex`es."""
     if isinstance(obj, Hex):
         return bytes(obj.data()).hex()
     if isinstance(obj, Stream):
-        return {str(k): materialize(v) for k, v in obj.items} if obj.pairs else [materialize(v) for v in obj.items]
+        return {_key(k): materialize(v) for k, v in obj.items} if obj.pairs else [materialize(v) for v in obj.items]
     if isinstance(obj, dict):
         return {k: materialize(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [materialize(v) for v in obj]
     return obj
+
+
+class _Lazy(Exception):
+    """A Stream or Hex met by json's encoder: that part is written by `write_json` itself."""
+
+
+def _lazy(obj: Any) -> Any:
+    if isinstance(obj, (Stream, Hex)):
+        raise _Lazy
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
 def write_json(obj: Any, out: TextIO, indent: int = 2, level: int = 0) -> None:
@@ -115,6 +130,14 @@ def write_json(obj: Any, out: TextIO, indent: int = 2, level: int = 0) -> None:
             out.write(data[at:at + HEX_CHUNK].hex())
         out.write('"')
         return
+    if isinstance(obj, (dict, list, tuple)):        # no Stream/Hex inside: json's own encoder, re-indented
+        try:
+            text = json.dumps(obj, indent=indent, ensure_ascii=False, allow_nan=False, default=_lazy)
+        except _Lazy:
+            pass
+        else:
+            out.write(text.replace("\n", "\n" + " " * (indent * level)) if level else text)
+            return
     if isinstance(obj, (dict, Stream)) and (not isinstance(obj, Stream) or obj.pairs):
         items, opening, closing = (obj.items() if isinstance(obj, dict) else obj.items), "{", "}"
     elif isinstance(obj, (list, tuple, Stream)):
@@ -129,6 +152,6 @@ def write_json(obj: Any, out: TextIO, indent: int = 2, level: int = 0) -> None:
         first = False
         if closing == "}":
             key, item = item
-            out.write(json.dumps(str(key), ensure_ascii=False) + ": ")
+            out.write(json.dumps(_key(key), ensure_ascii=False) + ": ")
         write_json(item, out, indent, level + 1)
     out.write(opening + closing if first else "\n" + " " * (indent * level) + closing)

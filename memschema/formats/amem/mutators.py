@@ -141,7 +141,8 @@ def _spec(data: bytes) -> SpecDocument | None:
         doc = SpecDocument(None, data) if _layout(data) == SPEC_V1 else None
     except FormatError:
         return None
-    return doc if doc is not None and doc.compressed and doc.raw_content()[:4] == LZ4_FRAME_MAGIC else None
+    magic = doc.raw_content()[:len(LZ4_FRAME_MAGIC)] if doc is not None and doc.compressed else b""
+    return doc if magic == LZ4_FRAME_MAGIC else None
 
 
 def _lz4_frame(data: bytes, rnd: random.Random) -> bytes | None:
@@ -164,6 +165,8 @@ def _lz4_frame(data: bytes, rnd: random.Random) -> bytes | None:
 def _frame_header_size(frame: bytes) -> int:
     """Bytes of an LZ4 frame header (LZ4 frame format 1.6.x: magic, FLG, BD, an 8-byte content size
     when FLG bit 3 is set, a 4-byte dictionary id when FLG bit 0 is set, the header checksum)."""
+    if len(frame) <= len(LZ4_FRAME_MAGIC):
+        return len(frame)
     flg = frame[len(LZ4_FRAME_MAGIC)]
     return len(LZ4_FRAME_MAGIC) + 2 + (8 if flg & 0x08 else 0) + (4 if flg & 0x01 else 0) + 1
 
@@ -171,12 +174,15 @@ def _frame_header_size(frame: bytes) -> int:
 def _lz4_frame_bytes(data: bytes, rnd: random.Random) -> bytes | None:
     """The spec-v1 LZ4 frame's blocks changed in place (after its header)."""
     doc = _spec(data)
-    if doc is None or doc.header.content_length <= 8:
+    if doc is None:
         return None
     h = doc.header
-    start = h.content_offset + _frame_header_size(data[h.content_offset:h.content_offset + h.content_length])
-    body = change_bytes(data[start:h.content_offset + h.content_length], rnd, keep_length=True)
-    return reseal(data[:start] + body + data[h.content_offset + h.content_length:])
+    end = h.content_offset + h.content_length
+    start = h.content_offset + _frame_header_size(data[h.content_offset:end])
+    if start >= end:
+        return None
+    body = change_bytes(data[start:end], rnd, keep_length=True)
+    return reseal(data[:start] + body + data[end:])
 
 
 MUTATORS: dict[str, Callable[[bytes, random.Random], bytes | None]] = {
