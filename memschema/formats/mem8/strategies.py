@@ -152,7 +152,9 @@ def _native_torn(draw) -> tuple[bytes, str]:
 @st.composite
 def _t8r_torn(draw) -> tuple[bytes, str]:
     data = draw(t8r_journals().filter(lambda d: len(d) > FILE_HEADER_SIZE))
-    return data[:draw(st.integers(FILE_HEADER_SIZE + 1, len(data) - 1))], "t8r.torn_tail"
+    starts = {f.offset for f in T8RDocument(T8RDocument.new().detection, data).frames}   # a cut there is no tear
+    return data[:draw(st.integers(FILE_HEADER_SIZE + 1, len(data) - 1).filter(lambda c: c not in starts))], \
+        "t8r.torn_tail"
 
 
 @st.composite
