@@ -3,7 +3,7 @@
     python fuzz/run_all.py [--seconds N] [--format F ...] [--corpus DIR]
 
 For each format of `memschema.list_formats()` a subprocess runs `fuzz/harness.py` for N seconds,
-seeded with the shared corpus files detected as that format (`../shared/corpus/*/`), with the
+seeded with the corpus files detected as that format (`tests/corpus/*/`), with the
 inputs in `fuzz/regressions/<format>/`, and with a minimal seed built from the format's
 declarations (so a format without corpus files is still fuzzed).  Prints executions per second and
 total executions per format and per mutator (libFuzzer's own, or one of the format's decoder
@@ -26,7 +26,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-CORPUS = Path(os.environ.get("MEMSCHEMA_CORPUS", ROOT.parent / "shared" / "corpus"))
+CORPUS = Path(os.environ.get("MEMSCHEMA_CORPUS", ROOT / "tests" / "corpus"))
 CRASHES = HERE / "crashes-new"
 REGRESSIONS = HERE / "regressions"
 SIDECARS = (".json", ".md", ".xfail", ".txt")
@@ -36,7 +36,7 @@ import memschema  # noqa: E402
 
 
 def corpus_by_format() -> dict[str, list[Path]]:
-    """Shared corpus files grouped by the format `memschema.detect` assigns them."""
+    """Corpus files grouped by the format `memschema.detect` assigns them."""
     out: dict[str, list[Path]] = {}
     if not CORPUS.is_dir():
         return out

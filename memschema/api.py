@@ -111,10 +111,18 @@ def save(doc: Document, path: str | os.PathLike) -> None:
     atomic_write(path, doc.build())
 
 
-def validate(source: Source, strict: bool = False, format: str | None = None,
+def validate(source: Source | Document, strict: bool = False, format: str | None = None,
              budget: Budget | None = None) -> Report:
-    """Every finding in `source`, with severity, stable code, field path and byte offset; `budget`
-    bounds what its records may decode to (exceeding it is an error finding)."""
+    """Every finding in `source` (a file, bytes, or an already loaded `Document`), with severity,
+    stable code, field path and byte offset; `budget` bounds what its records may decode to
+    (exceeding it is an error finding)."""
+    if isinstance(source, Document):
+        if budget is not None:
+            source.meter = budget.meter(len(source.data))
+        report = Report(source.source or "<document>", source.format, source.variant)
+        report.findings.extend(source.check(strict=strict))
+        _sort(report)
+        return report
     with budgets.using(budget):
         return _validate(source, strict, format)
 
@@ -148,9 +156,12 @@ def _validate_data(data, name: str, strict: bool, format: str | None) -> Report:
         return report
     report.variant = doc.variant
     report.findings.extend(doc.check(strict=strict))
-    report.findings.sort(key=lambda f: (f.offset if f.offset is not None else -1,
-                                        f.severity is not Severity.ERROR))
+    _sort(report)
     return report
+
+
+def _sort(report: Report) -> None:
+    report.findings.sort(key=lambda f: (f.offset if f.offset is not None else -1, f.severity is not Severity.ERROR))
 
 
 def parse_as(decl_name: str, source: Source) -> dict:

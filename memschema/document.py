@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .budget import meter_for
 from .errors import Finding
 from .registry import Detection
 from .source import atomic_write
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .layout import Explanation, Layout, Parsed
 
 
 class Document:
@@ -19,8 +22,12 @@ class Document:
     - `build()`: the bytes of the document as it is now (untouched: the bytes it was loaded from),
     - `check(strict)`: the findings the Structs cannot express,
     - `summary()`: lines for `memschema inspect`,
-    - `meter`: the decoding budget of the file (`memschema.budget`); lazy decoders charge it.
+    - `meter`: the decoding budget of the file (`memschema.budget`); lazy decoders charge it,
+    - `parsed`: the whole file as its layout places it (sections, records, offsets), from which
+      `explain`, `leaves` and `offset_of` answer "what is at this byte" and "where is this field".
     """
+
+    layout: Layout | None = None
 
     def __init__(self, detection: Detection, data: Any = b"", source: str = ""):
         self.detection = detection
@@ -28,6 +35,33 @@ class Document:
         self.source = source
         self.fields: Any = None
         self.meter = meter_for(data)
+        self.parsed: Parsed | None = None
+
+    def parse_layout(self, layout: Layout | None = None, *, partial: bool = False) -> Parsed:
+        """Parse `self.data` with the document's layout and keep the result in `self.parsed`."""
+        self.layout = layout or self.layout
+        self.parsed = self.layout.parse(self.data, partial=partial)
+        return self.parsed
+
+    def offset_of(self, path: str) -> int:
+        """Absolute offset of the field at `path` (e.g. `edges[0].target_id`)."""
+        if self.parsed is None:
+            raise NotImplementedError(f"{type(self).__name__} has no parsed layout")
+        return self.parsed.offset_of(path)
+
+    def explain(self, offset: int) -> Explanation:
+        from .layout import explain
+        if self.parsed is None:
+            raise NotImplementedError(f"{type(self).__name__} has no parsed layout")
+        return explain(self.parsed, offset)
+
+    def sections_json(self, *names: str) -> dict:
+        """Every declared field of the named sections (all when none are named), by declaration."""
+        from .jsonify import declared
+        placed = self.parsed.placed
+        return {n: declared(placed[n].section.decl if placed[n].section.count is None else
+                            _repeated(placed[n].section.decl), placed[n].value)
+                for n in (names or placed)}
 
     @property
     def format(self) -> str:
@@ -59,3 +93,41 @@ class Document:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.detection.id} from {self.source or '<bytes>'}>"
+
+
+class LayoutDocument(Document):
+    """A document that is exactly its layout: `load` parses it, `to_json` shows every declared field
+    of every section, `build` is the layout's writer.  A format with nothing to add beyond its
+    declarations needs no document class of its own (`Format.load` falls back to this)."""
+
+    @classmethod
+    def from_bytes(cls, data, detection: Detection, layout: Layout, source: str = "") -> LayoutDocument:
+        doc = cls(detection, data, source)
+        doc.parse_layout(layout)
+        doc.fields = doc.parsed
+        return doc
+
+    def to_json(self) -> dict:
+        return {"format": self.format, "variant": self.variant, **self.sections_json(),
+                "tails": {name: {"offset": p.tail.offset, "length": p.tail.length, "reason": p.tail.error.message}
+                          for name, p in self.parsed.placed.items() if p.tail is not None}}
+
+    def build(self) -> bytes:
+        return self.parsed.build()
+
+    def check(self, strict: bool = False) -> list[Finding]:
+        from .errors import warning
+        return [warning(f"{self.format}.torn_tail", p.tail.error.message, p.tail.error.path, p.tail.offset)
+                for p in self.parsed.placed.values() if p.tail is not None]
+
+    def summary(self) -> list[str]:
+        lines = [f"{self.layout.title}"]
+        for name, p in self.parsed.placed.items():
+            count = "" if p.count is None else f", {p.count} records"
+            lines.append(f"  {name}: bytes {p.start}..{p.end}{count}")
+        return lines
+
+
+def _repeated(decl):
+    import construct
+    return construct.GreedyRange(decl)

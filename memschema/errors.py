@@ -64,6 +64,33 @@ def warning(code: str, message: str, path: str = "", offset: int | None = None) 
     return Finding(Severity.WARNING, code, message, path, offset)
 
 
+class Findings(list):
+    """Findings with a per-code cap: a broken 10^6-record file must not produce 10^6 findings.
+    The number of findings left out is reported once per code by `close()`."""
+
+    def __init__(self, cap: int = 50):
+        super().__init__()
+        self.cap = cap
+        self.counts: dict[str, int] = {}
+
+    def add(self, finding: Finding) -> None:
+        n = self.counts.get(finding.code, 0) + 1
+        self.counts[finding.code] = n
+        if n <= self.cap:
+            self.append(finding)
+
+    def extend_capped(self, findings) -> None:
+        for f in findings:
+            self.add(f)
+
+    def close(self) -> list[Finding]:
+        for code, n in self.counts.items():
+            if n > self.cap:
+                first = next(f for f in self if f.code == code)
+                self.append(Finding(first.severity, code, f"{n - self.cap} more findings of this kind not listed"))
+        return list(self)
+
+
 @dataclass
 class Report:
     """Everything `validate` found in one source."""

@@ -66,6 +66,79 @@ def to_jsonable(obj: Any) -> Any:
     raise TypeError(f"cannot express {type(obj).__name__} as JSON")
 
 
+# --- JSON by declaration: every declared field, enums by name, tables column by column ----------
+
+def _strip(sc):
+    while isinstance(sc, construct.Renamed):
+        sc = sc.subcon
+    return sc
+
+
+def _record_struct(decl):
+    inner = _strip(decl)
+    while not isinstance(inner, construct.Struct) and isinstance(inner, (construct.Subconstruct,)) \
+            and not isinstance(inner, (construct.Array, construct.GreedyRange, construct.Adapter)):
+        inner = _strip(inner.subcon)
+    return inner if isinstance(inner, construct.Struct) else None
+
+
+def _enum_of(sc):
+    inner = _strip(sc)
+    while isinstance(inner, (construct.Const, construct.Default, construct.Rebuild)):
+        inner = _strip(inner.subcon)
+    return inner if isinstance(inner, construct.Enum) else None
+
+
+def _column(sc, col: np.ndarray) -> list:
+    enum = _enum_of(sc)
+    if enum is not None:
+        names = enum.decmapping
+        return [str(names[v]) if v in names else v for v in col.tolist()]
+    if col.dtype == np.uint8 and col.ndim == 2:          # fixed bytes
+        return [bytes(row).hex() for row in col]
+    if col.ndim > 1 and col.dtype.kind == "f":
+        return [[_float(x) for x in row] for row in col.tolist()]
+    if col.dtype.kind == "f":
+        return [_float(x) for x in col.tolist()]
+    if col.dtype.names:
+        inner = _record_struct(sc)
+        return table_json(inner, col) if inner is not None else [to_jsonable(r) for r in col]
+    return col.tolist()
+
+
+def table_json(decl, table: np.ndarray) -> list[dict]:
+    """Rows of a numpy table of `decl` records as JSON objects, every declared field, in order."""
+    struct = _record_struct(decl)
+    names = table.dtype.names or ()
+    subcons = [sc for sc in struct.subcons if sc.name in names] if struct is not None else []
+    columns = [(sc.name, _column(sc, np.asarray(table[sc.name]))) for sc in subcons]
+    return [{name: col[i] for name, col in columns} for i in range(len(table))]
+
+
+def declared(decl, value: Any) -> Any:
+    """`value` (parsed by `decl`) as JSON: every named field of every Struct in declaration order,
+    enums by name, byte strings as hex, numpy tables column by column."""
+    inner = _strip(decl)
+    if isinstance(value, np.ndarray) and value.dtype.names:
+        elem = inner.subcon if isinstance(inner, (construct.Array, construct.GreedyRange)) else decl
+        return table_json(elem, value)
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value)
+    if isinstance(inner, construct.Struct) and isinstance(value, dict):
+        out = {}
+        for sc in inner.subcons:
+            if sc.name and sc.name in value:
+                out[sc.name] = declared(sc, value[sc.name])
+        return out
+    if isinstance(inner, (construct.Array, construct.GreedyRange, construct.RepeatUntil)) and \
+            isinstance(value, list):
+        return [declared(inner.subcon, v) for v in value]
+    if isinstance(inner, (construct.Const, construct.Default, construct.Rebuild, construct.FixedSized,
+                          construct.Prefixed, construct.Padded)) and not isinstance(inner, construct.Adapter):
+        return declared(inner.subcon, value)
+    if isinstance(inner, construct.Switch) and isinstance(value, dict):
+        return to_jsonable(value)
+    return to_jsonable(value)
 # -- streaming --------------------------------------------------------------------------------------
 # `Document.json_stream()` may hold `Stream`s (arrays/objects produced while they are written) and
 # `Hex`es (bytes loaded when written, hex-encoded a slice at a time), so `dump --json` of a file

@@ -57,19 +57,33 @@ def _guarded_array_parse(self, stream, context, path):
     return _array_parse(self, stream, context, path)
 
 
-construct.Array._parse = _guarded_array_parse  # inert unless a memschema parse is running
+_patch_lock = threading.Lock()
+_patched = 0   # memschema parses running in any thread; construct is patched only while > 0
 
 
 class guarded:
-    """Context manager: apply the repetition guard to construct parses in this thread."""
+    """Context manager: apply the repetition guard to construct parses in this thread.  construct's
+    `Array._parse` is replaced only while a memschema parse runs anywhere (and the replacement is
+    inert in threads that are not inside one), so other users of construct are not affected."""
 
     def __enter__(self):
+        global _patched
         _guard.depth = getattr(_guard, "depth", 0) + 1
         if _guard.depth == 1:
             _guard.budget = MAX_EMPTY_ELEMENTS
+            with _patch_lock:
+                _patched += 1
+                if _patched == 1:
+                    construct.Array._parse = _guarded_array_parse
 
     def __exit__(self, *exc):
+        global _patched
         _guard.depth -= 1
+        if _guard.depth == 0:
+            with _patch_lock:
+                _patched -= 1
+                if _patched == 0:
+                    construct.Array._parse = _array_parse
 
 
 def _message(exc: BaseException) -> str:

@@ -17,6 +17,7 @@ from .errors import Finding
 
 if TYPE_CHECKING:  # pragma: no cover
     from .document import Document
+    from .layout import Layout
 
 NOT_BINARY = "not_binary"
 UNKNOWN = "unknown"
@@ -51,13 +52,28 @@ class Format:
     extensions: ClassVar[tuple[str, ...]] = ()
     priority: ClassVar[int] = 100                 # detection order, lower first
     declarations: ClassVar[Mapping[str, construct.Construct]] = {}
+    # The whole file, per variant ("" for a format without variants): sections, offsets, counts.
+    layouts: ClassVar[Mapping[str, Layout]] = {}
+
+    def layout_for(self, variant: str | None) -> Layout | None:
+        """The layout of `variant` (the only one when the format has a single layout)."""
+        if variant in self.layouts:
+            return self.layouts[variant]
+        if not self.variants and len(self.layouts) == 1:
+            return next(iter(self.layouts.values()))
+        return None
 
     def detect(self, data) -> Detection | None:
         """Return a Detection if the bytes are this format (or a not-binary look-alike it knows)."""
         return None
 
     def load(self, data, detection: Detection, *, name: str = "") -> Document:
-        raise NotImplementedError(f"{self.name}: load")
+        """Decode the bytes; by default the variant's layout is the whole document."""
+        layout = self.layout_for(detection.variant)
+        if layout is None:
+            raise NotImplementedError(f"{self.name}: load")
+        from .document import LayoutDocument
+        return LayoutDocument.from_bytes(data, detection, layout, name)
 
     def dump_as(self, decl_name: str, value: Any, data) -> dict:
         """JSON for `dump --as NAME.decl`; formats add derived keys (hash checks, names)."""
@@ -66,6 +82,11 @@ class Format:
 
     def add_commands(self, subparsers) -> None:
         """Add format-specific CLI subcommands (e.g. `lineage`)."""
+
+    def tables(self, doc: Document) -> dict[str, Any]:
+        """Derived tables for `memschema export` beyond the layout's sections: name ->
+        `memschema.export.Records(decl, values, extra)` or a mapping of column name -> values."""
+        return {}
 
     def samples(self) -> dict[str, bytes]:
         """Small sample files made by this format's own writer (file name -> bytes), for
@@ -110,6 +131,8 @@ def _load_plugins() -> None:
     _loaded = True
     pkg = importlib.import_module(__package__ + ".formats")
     for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+        if info.name.rpartition(".")[2] == "strategies":
+            continue  # hypothesis strategies register nothing; memschema.strategies imports them on demand
         importlib.import_module(info.name)
     try:
         from importlib.metadata import entry_points
@@ -143,11 +166,21 @@ def converters() -> list[Converter]:
 
 
 def declarations() -> dict[str, construct.Construct]:
-    """Every registered declaration as `format.name` -> construct."""
+    """Every registered declaration as `format.name` -> construct, including each whole-file
+    layout as one construct (`format.file_<variant>`)."""
     out = {}
     for fmt in formats():
         for key, decl in fmt.declarations.items():
             out[f"{fmt.name}.{key}"] = decl
+    return out
+
+
+def layouts() -> dict[str, Layout]:
+    """Every registered whole-file layout as `format/variant` (or `format`) -> Layout."""
+    out = {}
+    for fmt in formats():
+        for variant, layout in fmt.layouts.items():
+            out[f"{fmt.name}/{variant}" if variant else fmt.name] = layout
     return out
 
 

@@ -27,6 +27,7 @@ from .writes import FileChanged, append_safely, atomic_write, stale_temp_files  
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
+READ_ERROR_CODES = frozenset({"input_too_large", "file_changed"})   # FormatError codes of reading itself
 MAP_THRESHOLD = 16 << 20       # regular files above this size are mapped (with the guard), smaller ones read
 FIFO_TIMEOUT = 10.0            # seconds a FIFO may stay silent before its first byte (or EOF)
 CHUNK = 1 << 20

@@ -1,5 +1,9 @@
-"""Shared test support: where the shared corpus is, and the `dump --json` ⊇ expected contract
-of `../shared/corpus/README.md`."""
+"""Shared test support: where the corpus of real upstream files is, and the `dump --json` ⊇ expected
+contract of `tests/corpus/README.md`.
+
+The corpus is a copy of the project's shared corpus kept in the repository (`tests/corpus/`), so a
+fresh clone runs every test; `tests/engine/test_engine_corpus_copy.py` keeps the copy identical to
+`../shared/corpus` when that folder exists.  `MEMSCHEMA_CORPUS` points the tests at another copy."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("MEMSCHEMA_CORPUS", ROOT.parent / "shared" / "corpus"))
+CORPUS = Path(os.environ.get("MEMSCHEMA_CORPUS", ROOT / "tests" / "corpus"))
 
 # Keys that describe the upstream reader, provenance or other files (corpus README): not compared.
 EXCLUDED_KEYS = frozenset("""
@@ -25,21 +29,19 @@ vectors_with_parent_read_through description_padding_zero pad_zero
 
 
 def require_corpus(sub: str = "") -> Path:
-    """The corpus folder; skipped with a reason when absent, a failure when CI is set."""
+    """A corpus folder; a failure (never a skip) when it is missing: the corpus ships with the tests."""
     path = CORPUS / sub
     if not path.is_dir():
-        reason = f"shared corpus not found at {path} (expected ../shared/corpus beside the checkout)"
-        if os.environ.get("CI"):
-            pytest.fail(reason + "; CI must have it")
-        pytest.skip(reason)
+        pytest.fail(f"corpus folder {path} is missing (tests/corpus ships with the repository; "
+                    "is MEMSCHEMA_CORPUS set to a wrong folder?)")
     return path
 
 
 def corpus_files(sub: str) -> list[str]:
-    """Names of the data files of one corpus folder (for parametrize; [] when absent)."""
+    """Names of the data files of one corpus folder (for parametrize)."""
     folder = CORPUS / sub
     if not folder.is_dir():
-        return ["<corpus missing>"]
+        raise FileNotFoundError(f"corpus folder {folder} is missing (tests/corpus ships with the repository)")
     return sorted(p.name for p in folder.iterdir()
                   if p.is_file() and not p.name.endswith((".json", ".md")))
 
@@ -113,8 +115,6 @@ def assert_same_bytes(rebuilt: bytes, original: bytes, name: str = "") -> None:
 def corpus_where(sub: str, **match) -> list[str]:
     """Corpus file names whose expected JSON has the given top-level values (for parametrize)."""
     folder = CORPUS / sub
-    if not folder.is_dir():
-        return ["<corpus missing>"]
     out = []
     for name in corpus_files(sub):
         expected = expected_for(folder / name)

@@ -1,28 +1,52 @@
-"""`memschema` command line: detect, inspect, dump, validate, convert, schemas, demo, cleanup (+ format commands).
+"""`memschema` command line: detect, inspect, dump, validate, convert, schemas, export, demo, cleanup
+(+ format commands).
 
 Exit codes: 0 success / no errors, 1 a file has validation errors, 2 a file is unreadable or not a
-memory file (or bad usage), 70 an unexpected internal error (a bug; `--debug` shows the traceback),
-130 interrupted (Ctrl-C).  Each command lives in a module of its own with `add(subparsers)`.
+memory file (or bad usage), 70 an unexpected internal error (one line; `--debug` shows the
+traceback), 130 interrupted (Ctrl-C), 141 the output pipe closed early.  Each command lives in a
+module of its own with `add(subparsers)`; `build_parser` is also what docs/cli.md is generated from.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import traceback
 
 from .. import budget, registry
 from ..errors import FormatError
-from . import cleanup, convert, demo, detect, dump, inspect, schemas, validate
-from .common import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, err
+from . import cleanup, convert, demo, detect, dump, explain, export, inspect, schemas, validate
+from .common import (
+    EXIT_CODES_HELP,
+    EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_SOFTWARE,
+    EXIT_UNREADABLE,
+    err,
+    guard_broken_pipe,
+)
 
-COMMANDS = (detect, inspect, dump, validate, convert, schemas, demo, cleanup)
-NOT_READING = ("schemas", "cleanup")   # commands that read no memory file: no decoding limits
-EXIT_SOFTWARE = 70                     # sysexits EX_SOFTWARE: not 1 (findings) nor 2 (unreadable)
-EXIT_INTERRUPTED = 130                 # 128 + SIGINT, as shells report it
+COMMANDS = (detect, inspect, dump, validate, explain, convert, schemas, export, demo, cleanup)
+NOT_READING = ("schemas", "cleanup")   # commands that decode no memory file: no decoding limits
 
 __all__ = ["EXIT_FINDINGS", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_SOFTWARE", "EXIT_UNREADABLE", "build_parser", "main"]
+
+EXAMPLES = """\
+  memschema demo samples && cd samples       # sample files of every format, validated
+  memschema detect .
+  memschema validate --strict seed.m8
+  memschema inspect brain_agentic.amem
+  memschema dump --json sample_store.rvf
+  python -m memschema --help                 # the same command"""
+
+
+def formats_help() -> str:
+    """The registered formats with their variants and file extensions (for `--help`)."""
+    lines = ["formats:"]
+    for fmt in registry.formats():
+        variants = f" (variants: {', '.join(fmt.variants)})" if fmt.variants else ""
+        lines.append(f"  {fmt.name:11} {fmt.title}{variants}; files {' '.join(fmt.extensions)}")
+    return "\n".join(lines)
 
 
 def _size(text: str) -> int:
@@ -51,31 +75,38 @@ def _budget(args) -> budget.Budget | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="memschema", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="memschema", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Read, write and validate the binary memory files of AI-agent tools.",
+        epilog=f"{formats_help()}\n\nexamples:\n{EXAMPLES}\n\n{EXIT_CODES_HELP}\n\n"
+               "`memschema COMMAND --help` shows each command's options and examples.")
     p.add_argument("--version", action="version", version=f"memschema {__import__('memschema').__version__}")
-    p.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
-    sub = p.add_subparsers(dest="command", required=True)
+    p.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error (exit 70)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add(sub)
     for fmt in registry.formats():
         fmt.add_commands(sub)
-    for name, parser in sub.choices.items():
+    for name, command_parser in sub.choices.items():
+        command_parser.set_defaults(func=guard_broken_pipe(command_parser.get_default("func")))
         if name not in NOT_READING:
-            _add_limits(parser)
+            _add_limits(command_parser)
     return p
 
 
-def _quiet_stdout() -> None:
-    """After a closed pipe, the interpreter's final flush of stdout must not fail again."""
+def _complete(parser: argparse.ArgumentParser) -> None:
+    """Shell completion when the optional `argcomplete` is installed (`pip install memschema[completion]`,
+    then `eval "$(register-python-argcomplete memschema)"`); a no-op otherwise."""
     try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
+        import argcomplete
+    except ImportError:
+        return
+    argcomplete.autocomplete(parser)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    _complete(parser)
     args = parser.parse_args(argv)
     try:
         with budget.using(_budget(args)):
@@ -85,7 +116,6 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        _quiet_stdout()
         return EXIT_OK
     except FormatError as exc:          # raised while output was being produced (e.g. a file that changed)
         err(str(exc))

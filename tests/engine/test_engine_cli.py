@@ -47,7 +47,7 @@ def test_validate_exit_codes_and_json(tmp_path, capsys):
     assert cli.main(["validate", "--strict", str(torn)]) == 1
     capsys.readouterr()
     assert cli.main(["validate", "--json", "--strict", str(good), str(torn)]) == 1
-    reports = json.loads(capsys.readouterr().out)
+    reports = json.loads(capsys.readouterr().out)["reports"]
     finding = reports[1]["findings"][0]
     assert finding == {"severity": "error", "code": "mem8.trailing_partial_block", "path": "trailing",
                        "offset": 30 + 4096, "message": finding["message"]}
@@ -60,7 +60,7 @@ def test_errors_go_to_stderr_with_path_and_offset(tmp_path, capsys):
     bad.write_bytes(b"MEM8\x01\x00\x03")
     assert cli.main(["dump", "--json", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert "header" in err and "offset 0" in err
+    assert "header.block_count" in err and "offset 6" in err
     assert cli.main(["dump", "--json", "--as", "mem8.nope", str(bad)]) == 2
     assert cli.main(["convert", str(bad), str(tmp_path / "out.m8")]) == 2
 

@@ -145,4 +145,4 @@ def test_dump_streams_through_the_cli(tmp_path):
     path.write_bytes(_t8r())
     out = subprocess.run([sys.executable, "-m", "memschema.cli", "dump", "--json", str(path)], capture_output=True,
                          text=True, check=True).stdout
-    assert json.loads(out) == memschema.load(path).to_json()
+    assert json.loads(out) == memschema.output.document_json(memschema.load(path))

@@ -86,7 +86,7 @@ def test_append_keeps_content_len_of_oversize_content_and_signs_the_full_content
     block = doc.append_block(content, 0.5, timestamp=1)
     assert block.content_len == len(content) == 5120
     assert doc.content(0) == content[:CONTENT_AREA]
-    assert block.wave_signature == hashlib.sha256(content + bytes.fromhex("0000000000807b40")).digest()[:16]
+    assert block.wave_signature.tobytes() == hashlib.sha256(content + bytes.fromhex("0000000000807b40")).digest()[:16]
     report = memschema.validate(doc.build(), strict=True)
     assert [f.code for f in report.errors] == ["mem8.content_truncated"]
 
@@ -136,8 +136,8 @@ def test_conversion_of_plain_json_and_documents_without_contexts():
                                  clock=lambda: 5)
     assert [b.importance for b in doc.blocks] == [16383, 32767, 32767]
     assert doc.content(2) == b"7"
-    assert convert_json_to_binary(b"[1, 2]").blocks == []
-    assert convert_json_to_binary(b'{"contexts": {"not": "an array"}}').blocks == []
+    assert len(convert_json_to_binary(b"[1, 2]").blocks) == 0
+    assert len(convert_json_to_binary(b'{"contexts": {"not": "an array"}}').blocks) == 0
     assert convert_json_to_binary(zlib.compress(b'{"contexts": [{"score": 1}]}', 9)).blocks[0].importance == 65535
 
 

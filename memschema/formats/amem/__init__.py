@@ -46,6 +46,14 @@ class Amem(Format):
     def detect(self, data) -> Detection | None:
         return detect_amem(data)
 
+    def tables(self, doc) -> dict:
+        """`memschema export`: node and edge records by their declarations, one row per vector."""
+        from ...export import Records
+        ids = doc.ids.tolist()
+        return {"nodes": Records(doc.node_decl, doc.nodes, {"node_id": ids}),
+                "edges": Records(doc.edge_decl, doc.edges),
+                "vectors": {"record": list(range(len(ids))), "node_id": ids, "vector": list(doc.vectors)}}
+
     def samples(self) -> dict[str, bytes]:
         from .model import Edge, Model, Node
         from .writer import write_agentic, write_spec

@@ -7,13 +7,13 @@ from functools import cached_property
 import numpy as np
 from construct import Container
 
-from ...arrayparse import parse_fast
 from ...budget import BudgetExceeded, SpanCache
 from ...dtypes import floats
-from ...errors import Finding, FormatError, warning
+from ...errors import Finding, FormatError
 from ...jsonify import Stream, materialize
 from ...parsing import build, parse
 from ...registry import Detection
+from ...walker import parse_value
 from . import agentic, queries
 from .agentic import EDGE_TYPES, EVENT_TYPES, INDEX_BODIES, INDEX_NAMES
 from .compression import decompress_block, over_budget
@@ -24,7 +24,6 @@ from .tokenizer import term_frequencies
 
 EVENT_NAMES = {v: k for k, v in EVENT_TYPES.items()}
 EDGE_NAMES = {v: k for k, v in EDGE_TYPES.items()}
-MAX_FINDINGS_PER_CODE = 50   # a broken 10^6-node file must not produce 10^6 findings
 
 
 def f32(x) -> float:
@@ -42,26 +41,6 @@ def pairs(a, b) -> list[list]:
 
 def enum_name(names: dict, value: int):
     return names.get(int(value), int(value))
-
-
-class Findings(list):
-    """Findings with a per-code cap (the count of suppressed ones is reported once)."""
-
-    def __init__(self):
-        super().__init__()
-        self.counts: dict[str, int] = {}
-
-    def add(self, finding: Finding) -> None:
-        n = self.counts.get(finding.code, 0) + 1
-        self.counts[finding.code] = n
-        if n <= MAX_FINDINGS_PER_CODE:
-            self.append(finding)
-
-    def close(self) -> list[Finding]:
-        for code, n in self.counts.items():
-            if n > MAX_FINDINGS_PER_CODE:
-                self.append(warning(code, f"{n - MAX_FINDINGS_PER_CODE} more findings of this kind not listed"))
-        return list(self)
 
 
 class AgenticDocument(AmemTables):
@@ -186,7 +165,7 @@ class AgenticDocument(AmemTables):
                 continue
             start = at + agentic.ENTRY_HEAD
             try:
-                value, used = parse_fast(decl, body, 0, INDEX_NAMES[tag])
+                value, used = parse_value(decl, body, 0, INDEX_NAMES[tag])
                 err = None if used == length else FormatError(
                     f"{length - used} bytes after the parsed body", INDEX_NAMES[tag], start + used,
                     "amem.index_body_trailing")

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import Finding, FormatError, Severity, error, warning
+from ...errors import Finding, Findings, FormatError, Severity, error, warning
 from ...parsing import locate
+from ...timestamps import stamp
 from . import agentic
-from .agentic_store import EDGE_NAMES, EVENT_NAMES, AgenticDocument, Findings, expected_terms, ints
+from .agentic_store import EDGE_NAMES, EVENT_NAMES, AgenticDocument, expected_terms, ints
 from .detect import agentic_problems
 
 HEADER_FIELDS = {"node_table_offset", "edge_table_offset", "content_block_offset", "feature_vec_offset"}
@@ -283,7 +284,8 @@ def summary_lines(doc: AgenticDocument) -> list[str]:
         shown = ", ".join(f"{int(s)}: {c}" for s, c in list(zip(sess, counts))[:10])
         lines.append(f"sessions ({len(sess)}): {shown}" + (" ..." if len(sess) > 10 else ""))
         t = n["created_at"]
-        lines.append(f"time span: {int(t.min())} .. {int(t.max())} µs ({(int(t.max()) - int(t.min())) / 1e6:.0f} s)")
+        lines.append(f"time span: {stamp(t.min(), 'us')} .. {stamp(t.max(), 'us')} "
+                     f"({(int(t.max()) - int(t.min())) / 1e6:.0f} s)")
         with_vec = int(doc.vectors.any(axis=1).sum()) if doc.vectors.size else 0
         lines.append(f"vectors: {with_vec} of {doc.node_count} non-zero")
     if len(doc.edges):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import Finding, FormatError, error, warning
+from ...errors import Finding, Findings, FormatError, error, warning
 from ...parsing import locate
 from . import spec_v1
-from .agentic_store import Findings
 from .checks import _rows, info
 from .detect import spec_problems
 from .spec_store import SpecDocument

@@ -8,13 +8,14 @@ from functools import cached_property
 import numpy as np
 from construct import Container
 
-from ...arrayparse import parse_fast
 from ...budget import BudgetExceeded
 from ...dtypes import floats
 from ...errors import Finding, FormatError
 from ...jsonify import Stream, materialize
 from ...parsing import build, locate, parse
 from ...registry import Detection
+from ...timestamps import stamp
+from ...walker import parse_value
 from . import queries, spec_v1
 from .agentic_store import EDGE_NAMES, EVENT_NAMES, enum_name, f32, ints, pairs
 from .compression import decompress_frame, over_budget
@@ -142,7 +143,8 @@ class SpecDocument(AmemTables):
                                         f"({end - pos} bytes) cannot be skipped", f"indexes[{len(out)}].index_type",
                                         pos, "amem.unknown_index_type")
             try:
-                value, used = parse_fast(decl, self.data, pos, f"indexes[{len(out)}]", **ctx)
+                value, after = parse_value(decl, self.data, pos, f"indexes[{len(out)}]", **ctx)
+                used = after - pos
             except FormatError as exc:
                 return out, FormatError(exc.message, exc.path, exc.offset, "amem.index_corrupt")
             out.append((kind, pos, used, value))
@@ -334,7 +336,7 @@ class SpecDocument(AmemTables):
             sess, counts = np.unique(n["session"], return_counts=True)
             lines.append(f"sessions ({len(sess)}): " + ", ".join(f"{int(s)}: {c}" for s, c in
                                                                  list(zip(sess, counts))[:10]))
-            lines.append(f"time span: {int(n['timestamp'].min())} .. {int(n['timestamp'].max())} s")
+            lines.append(f"time span: {stamp(n['timestamp'].min())} .. {stamp(n['timestamp'].max())}")
         health = [f"{spec_v1.INDEX_NAMES[k]} ({length} B) {'ok' if self.index_consistent(k) else 'disagrees'}"
                   for k, _, length, _ in self.index_scan[0]]
         if self.index_scan[1] is not None:

@@ -30,10 +30,11 @@ class Mem8(Format):
     variants = ("seed", "native")
     extensions = (".m8",)
     priority = 10
+    layouts = {"seed": seed.seed_layout}
     declarations = {
         "seed_header": seed.seed_header,
         "seed_block": seed.seed_block,
-        "seed_file": seed.seed_file,
+        "seed_file": seed.seed_layout.as_construct(),
         "block_header": native.block_header,
         "mem8_lane": native.mem8_lane,
         "raw8_lane": native.raw8_lane,
@@ -50,6 +51,21 @@ class Mem8(Format):
 
     def detect(self, data) -> Detection | None:
         return detect_m8(data)
+
+    def tables(self, doc) -> dict:
+        """`memschema export`: the native journal's records or raw payloads, one column per field of
+        their dataclass (the parsed frame, the finding and the lazy-value machinery stay out); seed
+        files export their layout."""
+        if doc.detection.variant != "native":
+            return {}
+        from dataclasses import fields
+
+        from .native_store import Payload, Record
+        name, cls, items = ("records", Record, doc.records) if doc.application == "st8" else \
+            ("payloads", Payload, doc.payloads)
+        columns = ["value" if f.name == "kept" else f.name for f in fields(cls)   # a record's value, decoded
+                   if f.name not in ("frame", "problem", "reload", "value_len")]     # again when not kept
+        return {name: {k: [getattr(item, k) for item in items] for k in columns}}
 
     def samples(self) -> dict[str, bytes]:
         from .codecs import bincode

@@ -13,6 +13,7 @@ from ...errors import Finding, FormatError, error, warning
 from ...jsonify import to_jsonable
 from ...parsing import build, locate, parse, parse_span
 from ...registry import Detection
+from ...timestamps import stamp
 from .m8mem import (
     HEADER_SIZE,
     KEYWORD_COUNT,
@@ -148,7 +149,7 @@ class M8MemDocument(Document):
     def summary(self) -> list[str]:
         h = self.header
         lines = [f"M8MEM memories file: {len(self.memories)} memories, {h.total_recalls} recalls, "
-                 f"last accessed {h.last_accessed}, checksum {'ok' if self.checksum_ok() else 'BAD or missing'}"]
+                 f"last accessed {stamp(h.last_accessed)}, checksum {'ok' if self.checksum_ok() else 'BAD or missing'}"]
         for m in self.memories[:5]:
             lines.append(f"  [{_text(m.anchor_type)}] {', '.join(_text(k) for k in m.keywords)}: "
                          f"{_text(m.context)[:60]!r} ({_text(m.origin)})")

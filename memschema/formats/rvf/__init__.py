@@ -68,6 +68,20 @@ class Rvf(Format):
         from .lineage_check import add_lineage_command
         add_lineage_command(subparsers)
 
+    def tables(self, doc) -> dict:
+        """`memschema export`: segment headers (with payload placement), live vectors, witnesses."""
+        from ...export import Records
+        segs = doc.segments
+        witnesses = doc.witnesses
+        return {
+            "segments": Records(DECLARATIONS["segment_header"], [s.header for s in segs], {
+                "offset": [s.offset for s in segs], "type_name": [s.type_name for s in segs],
+                "payload_offset": [s.payload_offset for s in segs]}),
+            "vectors": {"id": doc.ids.tolist(), "vector": list(doc.matrix)},
+            "witnesses": {k: [w.get(k) for w in witnesses] for k in
+                          ("offset", "segment_id", "witness_type", "timestamp_ns", "action", "link")},
+        }
+
     def samples(self) -> dict[str, bytes]:
         """A cosine store (two ingests, one delete) and a child derived from it, as the runtime writes them."""
         import numpy as np

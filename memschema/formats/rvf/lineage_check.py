@@ -9,8 +9,6 @@ parent's 4096-byte Level0Root.
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 from ...errors import Finding, FormatError, warning
@@ -132,18 +130,60 @@ def lineage_report(sources: list[str]) -> dict:
     return {"files": files, "unreadable": problems}
 
 
+LINEAGE_EXAMPLES = """\
+  memschema lineage sample_child.rvf sample_store.rvf     # the child, verified against its parent
+  memschema lineage --json tests/corpus/rvf               # every RVF file of a folder"""
+
+
+LINEAGE_JSON_KEYS = {
+    "files": "per RVF file: {file_id, lineage_depth, is_root, ancestry, broken}; ancestry lists the checked "
+             "links child -> parent, broken the failures with code, reason and offset",
+    "unreadable": "files that could not be read",
+}
+
+
 def add_lineage_command(subparsers) -> None:
-    s = subparsers.add_parser("lineage", help="RVF: ancestry of each file and any broken lineage link")
+    from ...cli.common import add_command
+    s = add_command(subparsers, "lineage", "RVF: ancestry of each file and any broken lineage link",
+                    LINEAGE_EXAMPLES, LINEAGE_JSON_KEYS,
+                    description="Show the ancestry of each RVF file among the files given (the files of a "
+                                "folder, not of its sub-folders) and check every child's FileIdentity against "
+                                "its parent: parent_id, lineage_depth, parent_hash.")
     s.add_argument("paths", nargs="+", metavar="FILE|DIR")
-    s.add_argument("--json", action="store_true")
     s.set_defaults(func=_cmd_lineage)
 
 
+def _not_rvf(paths: list[str]) -> list[str]:
+    """Why some of `paths` cannot take part: a named file that is not RVF, a folder without RVF files."""
+    from ...api import detect
+    problems = []
+    for name in paths:
+        p = Path(name)
+        try:
+            if not p.is_dir():
+                found = detect(p).format
+                if found != "rvf":
+                    problems.append(f"{name}: not an RVF file ({found})")
+            elif not any(f.is_file() and detect(f).format == "rvf" for f in p.iterdir()):
+                below = any(c.is_dir() for c in p.iterdir())
+                problems.append(f"{name}: no RVF file in this folder"
+                                + (" (lineage does not descend into sub-folders: name them)" if below else ""))
+        except OSError as exc:
+            problems.append(f"{name}: {exc.strerror or exc}")
+    return problems
+
+
 def _cmd_lineage(args) -> int:
+    from ...cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, err, print_envelope
+    problems = _not_rvf(args.paths)
+    for p in problems:
+        err(p)
     report = lineage_report(args.paths)
+    if not report["files"] and not problems:
+        err("no RVF file with a FileIdentity among " + " ".join(args.paths))
+        problems.append("no RVF file")
     if args.json:
-        json.dump(report, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        print_envelope(**report)
     else:
         for name, e in report["files"].items():
             chain = " <- ".join([Path(name).name] + [a["parent_file"] for a in e["ancestry"]])
@@ -154,5 +194,6 @@ def _cmd_lineage(args) -> int:
                       f"{b['reason']}")
         for p in report["unreadable"]:
             print(f"unreadable: {p}")
-    broken = any(e["broken"] for e in report["files"].values())
-    return 1 if broken or report["unreadable"] else 0
+    if problems or report["unreadable"]:
+        return EXIT_UNREADABLE
+    return EXIT_FINDINGS if any(e["broken"] for e in report["files"].values()) else EXIT_OK

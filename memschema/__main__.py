@@ -1,0 +1,7 @@
+"""`python -m memschema ...`: the `memschema` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,535 @@
+"""Applying a declaration to bytes ourselves: the values construct would give, except that an `Array`
+of fixed-size elements becomes a zero-copy numpy view (dtype derived from the element declaration,
+extent checked first), every failure is a `FormatError` at the exact field path and byte offset,
+and the same walk can list the span of every leaf field (what `explain` and `hexdump` show).
+
+Composite constructs (Struct, Array, GreedyRange, RepeatUntil, FocusedSeq/PrefixedArray, Switch,
+If, Select/Optional, FixedSized, Prefixed, Padded, Pointer, Peek, adapters such as Enum) are walked
+here; any other construct is a leaf parsed by construct itself within the bytes left.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import construct as c
+import numpy as np
+
+from .dtypes import struct_dtype
+from .errors import FormatError
+from .parsing import RAW_ERRORS, join_path
+
+Sink = Callable[["Leaf"], None]
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One field as it sits in the file: absolute `offset`, `size` in bytes, `path`, decoded
+    `value`, its declaration and doc."""
+
+    offset: int
+    size: int
+    path: str
+    value: Any
+    decl: c.Construct
+    doc: str = ""
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.size
+
+
+class Window:
+    """Collects the leaves that overlap [lo, hi) (all of them when hi is None)."""
+
+    def __init__(self, lo: int = 0, hi: int | None = None):
+        self.lo, self.hi = lo, hi
+        self.leaves: list[Leaf] = []
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return end > self.lo and (self.hi is None or start < self.hi) or (start == end == self.lo)
+
+    def add(self, leaf: Leaf) -> None:
+        if self.overlaps(leaf.offset, leaf.end):
+            self.leaves.append(leaf)
+
+
+def evaluate(expr, ctx) -> Any:
+    return expr(ctx) if callable(expr) else expr
+
+
+def _fail(exc: BaseException | str, path: str, pos: int, code: str = "parse") -> FormatError:
+    if isinstance(exc, FormatError):
+        return exc
+    text = exc if isinstance(exc, str) else (" ".join(
+        ln for ln in str(exc).splitlines() if not ln.startswith("Error in path")).strip() or type(exc).__name__)
+    if isinstance(exc, c.StreamError):
+        code = "truncated"
+    return FormatError(text, path, pos, code)
+
+
+@cache
+def _fixed_dtype(elem: c.Construct) -> np.dtype | None:
+    """numpy dtype of a context-free fixed-size element, or None."""
+    try:
+        if isinstance(_strip(elem), c.Struct):
+            dt = struct_dtype(elem)
+        else:
+            dt = struct_dtype(c.Struct("v" / elem)).fields["v"][0]
+        return dt if dt.itemsize == elem.sizeof() and dt.itemsize > 0 else None
+    except (TypeError, c.SizeofError, *RAW_ERRORS):
+        return None
+
+
+def element_dtype(elem: c.Construct, ctx) -> np.dtype | None:
+    """numpy dtype of an array element in context: fixed Structs, numbers, fixed Bytes, and arrays
+    of those whose count is an expression of the context (`Array(this.dimension, Float32l)`)."""
+    inner = _strip(elem)
+    if isinstance(inner, c.Array) and callable(inner.count):
+        sub = element_dtype(inner.subcon, ctx)
+        try:
+            count = evaluate(inner.count, ctx)
+        except RAW_ERRORS:
+            return None
+        if sub is None or not isinstance(count, int) or count < 0:
+            return None
+        try:
+            return np.dtype((sub, (count,))) if count else None
+        except (ValueError, OverflowError):   # more elements than numpy can describe: the bytes decide
+            return None
+    return _fixed_dtype(elem)
+
+
+def _strip(sc: c.Construct) -> c.Construct:
+    while isinstance(sc, c.Renamed):
+        sc = sc.subcon
+    return sc
+
+
+def _child_ctx(ctx, sc) -> c.Container:
+    sub = c.Container(_=ctx, _params=ctx.get("_params"), _root=None, _index=ctx.get("_index"))
+    sub._root = ctx.get("_root") or ctx
+    return sub
+
+
+def _doc(sc) -> str:
+    return (getattr(sc, "docs", "") or "").strip()
+
+
+class Walker:
+    """One walk over `data` (bytes, bytearray, mmap, memoryview).  `numpy=False` gives construct's own
+    value types (ListContainer) for every array; `sink` receives leaves inside its window."""
+
+    def __init__(self, data, *, numpy: bool = True, sink: Window | None = None):
+        self.data = data
+        self.size = len(data)
+        self.numpy = numpy
+        self.sink = sink
+        self.budget = 1 << 16   # elements declared beyond the bytes left (can only be empty ones)
+
+    # -- leaves -------------------------------------------------------------------------------
+    def _leaf(self, sc, pos: int, end: int, path: str, value, doc: str) -> None:
+        if self.sink is not None:
+            self.sink.add(Leaf(pos, end - pos, path, value, sc, doc))
+
+    def _wants(self, start: int, end: int) -> bool:
+        return self.sink is not None and self.sink.overlaps(start, end)
+
+    # -- the walk -----------------------------------------------------------------------------
+    def walk(self, sc, pos: int, end: int, path: str, ctx, doc: str = "") -> tuple[Any, int]:
+        if isinstance(sc, c.Renamed):
+            name = sc.name
+            inner = sc.subcon
+            while isinstance(inner, c.Renamed) and inner.name == name:
+                inner = inner.subcon
+            return self.walk(inner, pos, end, join_path(path, name) if name else path, ctx, _doc(sc) or doc)
+        handler = _HANDLERS.get(type(sc))
+        if handler is None:
+            for kind, fn in _HANDLERS_BY_BASE:
+                if isinstance(sc, kind):
+                    handler = fn
+                    break
+        if handler is not None:
+            return handler(self, sc, pos, end, path, ctx, doc)
+        return self._construct_leaf(sc, pos, end, path, ctx, doc)
+
+    def _construct_leaf(self, sc, pos, end, path, ctx, doc):
+        """A construct we do not walk: construct parses it from the bytes left."""
+        stream = _View(self.data, pos, end)
+        try:
+            value = sc._parsereport(stream, _construct_ctx(ctx, stream), path)
+        except RAW_ERRORS as exc:
+            raise _fail(exc, path, pos) from None
+        after = pos + stream.tell()
+        self._leaf(sc, pos, after, path, value, doc)
+        return value, after
+
+    def attempt(self, sc, pos, end, path, ctx, doc=""):
+        """Walk `sc` as a trial (GreedyRange, Select, Peek): its leaves count only if it parses."""
+        sink = self.sink
+        if sink is not None:
+            self.sink = Window(sink.lo, sink.hi)
+        try:
+            result = self.walk(sc, pos, end, path, ctx, doc)
+            if sink is not None:
+                sink.leaves.extend(self.sink.leaves)
+            return result
+        finally:
+            self.sink = sink
+
+    def need(self, pos: int, n: int, end: int, path: str) -> None:
+        if n < 0 or pos + n > end:
+            raise FormatError(f"needs {n} bytes, {max(end - pos, 0)} remain", path, pos, "truncated")
+
+
+class _View:
+    """Minimal stream over data[start:end] for construct leaves (copies only what is read)."""
+
+    def __init__(self, data, start: int, end: int):
+        self._mv = memoryview(data)[start:end]
+        self._pos = 0
+
+    def read(self, n=-1):
+        stop = len(self._mv) if n is None or n < 0 else min(len(self._mv), self._pos + n)
+        out = bytes(self._mv[self._pos:stop])
+        self._pos = max(self._pos, stop)
+        return out
+
+    def tell(self):
+        return self._pos
+
+    def seek(self, off, whence=0):
+        self._pos = max(0, (0, self._pos, len(self._mv))[whence] + off)
+        return self._pos
+
+    def seekable(self):
+        return True
+
+    def readable(self):
+        return True
+
+
+def _construct_ctx(ctx, stream) -> c.Container:
+    sub = c.Container(ctx)
+    sub._io = stream
+    sub._parsing, sub._building, sub._sizing = True, False, False
+    if sub.get("_params") is None:
+        sub._params = c.Container()
+    return sub
+
+
+ZERO_COPY_BYTES = 1 << 20   # byte fields at least this long are memoryviews over the file, not copies
+
+
+def _slice(data, start: int, stop: int):
+    if stop - start >= ZERO_COPY_BYTES:
+        return memoryview(data)[start:stop]
+    return bytes(data[start:stop])
+
+
+# --- handlers --------------------------------------------------------------------------------
+
+def _struct(w: Walker, sc: c.Struct, pos, end, path, ctx, doc):
+    obj = c.Container()
+    sub = _child_ctx(ctx, sc)
+    for field in sc.subcons:
+        try:
+            value, pos = w.walk(field, pos, end, path, sub)
+        except c.StopFieldError:
+            break
+        if field.name:
+            obj[field.name] = sub[field.name] = value
+    return obj, pos
+
+
+def _focused(w: Walker, sc: c.FocusedSeq, pos, end, path, ctx, doc):
+    sub = _child_ctx(ctx, sc)
+    focus = evaluate(sc.parsebuildfrom, sub)
+    result = None
+    for field in sc.subcons:
+        inner = _strip(field) if field.name == focus else field   # PrefixedArray's items: no label
+        value, pos = w.walk(inner, pos, end, path, sub, doc)
+        if field.name:
+            sub[field.name] = value
+        if field.name == focus:
+            result = value
+    return result, pos
+
+
+def _count(w: Walker, sc, pos, end, path, ctx) -> int:
+    try:
+        count = evaluate(sc.count, ctx)
+    except RAW_ERRORS as exc:
+        raise _fail(f"array count: {exc}", path, pos) from None
+    if not isinstance(count, int) or count < 0:
+        raise FormatError(f"invalid count {count!r}", path, pos, "bad_count")
+    return count
+
+
+def _array(w: Walker, sc: c.Array, pos, end, path, ctx, doc):
+    count = _count(w, sc, pos, end, path, ctx)
+    dtype = element_dtype(sc.subcon, ctx) if w.numpy or w.sink is not None else None
+    if dtype is not None:
+        size = count * dtype.itemsize
+        if pos + size > end:
+            raise FormatError(f"{count} elements of {dtype.itemsize} bytes need {size} bytes, "
+                              f"{max(end - pos, 0)} remain", path, pos, "truncated")
+        if w._wants(pos, pos + size):
+            _array_leaves(w, sc.subcon, dtype.itemsize, count, pos, end, path, ctx)
+        if w.numpy:
+            arr = np.frombuffer(w.data, dtype=dtype, count=count, offset=pos)
+            return (arr.view(np.recarray) if dtype.names else arr), pos + size
+        out = c.ListContainer(w.walk(sc.subcon, pos + i * dtype.itemsize, end, f"{path}[{i}]", ctx)[0]
+                              for i in range(count))
+        return out, pos + size
+    excess = count - (end - pos)
+    if excess > 0:
+        w.budget -= excess
+        if w.budget < 0:
+            raise FormatError(f"count {count} exceeds the {end - pos} bytes left", path, pos, "bad_count")
+    out = c.ListContainer()
+    for i in range(count):
+        ctx._index = i
+        value, after = w.walk(sc.subcon, pos, end, f"{path}[{i}]", ctx)
+        out.append(value)
+        pos = after
+    return out, pos
+
+
+def _array_leaves(w: Walker, elem, itemsize: int, count: int, pos, end, path, ctx) -> None:
+    """Leaves of the elements of a fixed-size array that overlap the window (only those are walked)."""
+    lo = max(0, (w.sink.lo - pos) // itemsize)
+    hi = count if w.sink.hi is None else min(count, -(-(w.sink.hi - pos) // itemsize))
+    numpy, w.numpy = w.numpy, False
+    try:
+        for i in range(lo, hi):
+            ctx._index = i
+            w.walk(elem, pos + i * itemsize, end, f"{path}[{i}]", ctx)
+    finally:
+        w.numpy = numpy
+
+
+def _greedy(w: Walker, sc: c.GreedyRange, pos, end, path, ctx, doc):
+    out = c.ListContainer()
+    while pos < end:
+        try:
+            value, after = w.attempt(sc.subcon, pos, end, f"{path}[{len(out)}]", ctx)
+        except FormatError:
+            break
+        if after == pos:
+            break
+        out.append(value)
+        pos = after
+    return out, pos
+
+
+def _repeat_until(w: Walker, sc: c.RepeatUntil, pos, end, path, ctx, doc):
+    out = c.ListContainer()
+    while True:
+        before = pos
+        value, pos = w.walk(sc.subcon, pos, end, f"{path}[{len(out)}]", ctx)
+        out.append(value)
+        if sc.predicate(value, out, ctx):
+            return out, pos
+        if pos == before:
+            raise FormatError("repeated element consumes no bytes", path, pos, "bad_count")
+
+
+def _format_field(w: Walker, sc: c.FormatField, pos, end, path, ctx, doc):
+    w.need(pos, sc.length, end, path)
+    value = struct.unpack_from(sc.fmtstr, w.data, pos)[0]
+    w._leaf(sc, pos, pos + sc.length, path, value, doc)
+    return value, pos + sc.length
+
+
+def _bytes(w: Walker, sc: c.Bytes, pos, end, path, ctx, doc):
+    try:
+        n = evaluate(sc.length, ctx)
+    except RAW_ERRORS as exc:
+        raise _fail(f"length: {exc}", path, pos) from None
+    if not isinstance(n, int):
+        raise FormatError(f"invalid length {n!r}", path, pos, "bad_length")
+    w.need(pos, n, end, path)
+    value = _slice(w.data, pos, pos + n)
+    w._leaf(sc, pos, pos + n, path, value, doc)
+    return value, pos + n
+
+
+def _greedy_bytes(w: Walker, sc, pos, end, path, ctx, doc):
+    value = _slice(w.data, pos, end)
+    w._leaf(sc, pos, end, path, value, doc)
+    return value, end
+
+
+def _adapter(w: Walker, sc: c.Adapter, pos, end, path, ctx, doc):
+    sink, w.sink = w.sink, None      # an adapted field is one leaf with the decoded value
+    try:
+        raw, after = w.walk(sc.subcon, pos, end, path, ctx)
+    finally:
+        w.sink = sink
+    try:
+        value = sc._decode(raw, ctx, path)
+    except RAW_ERRORS as exc:
+        raise _fail(exc, path, pos) from None
+    w._leaf(sc, pos, after, path, value, doc)
+    return value, after
+
+
+def _const(w: Walker, sc: c.Const, pos, end, path, ctx, doc):
+    sink, w.sink = w.sink, None
+    try:
+        value, after = w.walk(sc.subcon, pos, end, path, ctx)
+    finally:
+        w.sink = sink
+    if value != sc.value:
+        raise FormatError(f"expected {sc.value!r}, found {value!r}", path, pos, "bad_magic")
+    w._leaf(sc, pos, after, path, value, doc)
+    return value, after
+
+
+def _passthrough(w: Walker, sc, pos, end, path, ctx, doc):   # Default, Rebuild, Transformed-free wrappers
+    return w.walk(sc.subcon, pos, end, path, ctx, doc)
+
+
+def _computed(w: Walker, sc: c.Computed, pos, end, path, ctx, doc):
+    try:
+        return evaluate(sc.func, ctx), pos
+    except RAW_ERRORS as exc:
+        raise _fail(exc, path, pos) from None
+
+
+def _pass(w: Walker, sc, pos, end, path, ctx, doc):
+    return None, pos
+
+
+def _if(w: Walker, sc: c.IfThenElse, pos, end, path, ctx, doc):
+    try:
+        cond = evaluate(sc.condfunc, ctx)
+    except RAW_ERRORS as exc:
+        raise _fail(exc, path, pos) from None
+    return w.walk(sc.thensubcon if cond else sc.elsesubcon, pos, end, path, ctx, doc)
+
+
+def _switch(w: Walker, sc: c.Switch, pos, end, path, ctx, doc):
+    try:
+        key = evaluate(sc.keyfunc, ctx)
+    except RAW_ERRORS as exc:
+        raise _fail(exc, path, pos) from None
+    return w.walk(sc.cases.get(key, sc.default), pos, end, path, ctx, doc)
+
+
+def _select(w: Walker, sc: c.Select, pos, end, path, ctx, doc):
+    for sub in sc.subcons:
+        try:
+            return w.attempt(sub, pos, end, path, ctx, doc)
+        except FormatError:
+            continue
+    raise FormatError("no alternative matched", path, pos, "parse")
+
+
+def _fixed_sized(w: Walker, sc: c.FixedSized, pos, end, path, ctx, doc):
+    n = evaluate(sc.length, ctx)
+    w.need(pos, n, end, path)
+    value, _ = w.walk(sc.subcon, pos, pos + n, path, ctx, doc)
+    return value, pos + n
+
+
+def _prefixed(w: Walker, sc: c.Prefixed, pos, end, path, ctx, doc):
+    n, start = w.walk(sc.lengthfield, pos, end, join_path(path, "length"), ctx)
+    if sc.includelength:
+        n -= start - pos
+    w.need(start, n, end, path)
+    value, _ = w.walk(sc.subcon, start, start + n, path, ctx, doc)
+    return value, start + n
+
+
+def _padded(w: Walker, sc: c.Padded, pos, end, path, ctx, doc):
+    n = evaluate(sc.length, ctx)
+    w.need(pos, n, end, path)
+    if sc.subcon is c.Pass:
+        w._leaf(sc, pos, pos + n, path, bytes(w.data[pos:pos + n]), doc or "padding")
+        return None, pos + n
+    value, _ = w.walk(sc.subcon, pos, pos + n, path, ctx, doc)
+    return value, pos + n
+
+
+def _pointer(w: Walker, sc: c.Pointer, pos, end, path, ctx, doc):
+    at = evaluate(sc.offset, ctx)
+    if not isinstance(at, int) or not 0 <= at <= w.size:
+        raise FormatError(f"pointer {at!r} is outside the {w.size} bytes", path, pos, "bad_offset")
+    value, _ = w.walk(sc.subcon, at, w.size, path, ctx, doc)
+    return value, pos
+
+
+def _peek(w: Walker, sc: c.Peek, pos, end, path, ctx, doc):
+    try:
+        value, _ = w.attempt(sc.subcon, pos, end, path, ctx, doc)
+    except FormatError:
+        value = None
+    return value, pos
+
+
+_HANDLERS: dict[type, Callable] = {
+    c.Struct: _struct, c.FocusedSeq: _focused, c.Array: _array, c.GreedyRange: _greedy,
+    c.RepeatUntil: _repeat_until, c.FormatField: _format_field, c.Bytes: _bytes,
+    type(c.GreedyBytes): _greedy_bytes, c.Const: _const, c.Computed: _computed,
+    c.Default: _passthrough, c.Rebuild: _passthrough, type(c.Pass): _pass, c.IfThenElse: _if,
+    c.Switch: _switch, c.Select: _select, c.FixedSized: _fixed_sized, c.Prefixed: _prefixed,
+    c.Padded: _padded, c.Pointer: _pointer, c.Peek: _peek,
+}
+_HANDLERS_BY_BASE: tuple = ((c.Adapter, _adapter),)
+
+
+# --- entry points ------------------------------------------------------------------------------
+
+def root_context(**context: Any) -> c.Container:
+    ctx = c.Container(**context)
+    ctx._params = c.Container(**context)
+    ctx._root = ctx
+    return ctx
+
+
+def parse_value(decl: c.Construct, data, offset: int = 0, path: str = "", end: int | None = None, *,
+                numpy: bool = True, ctx: c.Container | None = None, **context: Any) -> tuple[Any, int]:
+    """(value, offset after it) of `decl` at `offset` of `data`, read no further than `end`."""
+    stop = len(data) if end is None else min(end, len(data))
+    if not 0 <= offset <= stop:
+        raise FormatError(f"offset {offset} is outside the {len(data)} bytes", path, offset, "truncated")
+    walker = Walker(data, numpy=numpy)
+    return walker.walk(decl, offset, stop, path, ctx if ctx is not None else root_context(**context))
+
+
+def leaves(decl: c.Construct, data, offset: int = 0, path: str = "", end: int | None = None, *,
+           lo: int = 0, hi: int | None = None, ctx: c.Container | None = None,
+           **context: Any) -> tuple[list[Leaf], FormatError | None]:
+    """The leaf fields of `decl` at `offset` overlapping [lo, hi), in file order, and the error that
+    stopped the walk (None when the declaration parsed to its end)."""
+    window = Window(lo, hi)
+    walker = Walker(data, numpy=True, sink=window)
+    stop = len(data) if end is None else min(end, len(data))
+    try:
+        walker.walk(decl, offset, stop, path, ctx if ctx is not None else root_context(**context))
+        err = None
+    except FormatError as exc:
+        err = exc
+    return sorted(window.leaves, key=lambda leaf: leaf.offset), err
+
+
+def iter_elements(decl: c.Construct, data, offset: int, end: int, path: str, ctx=None,
+                  limit: int | None = None) -> Iterator[tuple[int, Any, int]]:
+    """(start, value, after) of consecutive elements from `offset` until `end`, `limit` elements or
+    the first element that does not parse, which is raised as FormatError after the good ones."""
+    ctx = ctx if ctx is not None else root_context()
+    walker = Walker(data, numpy=True)
+    pos, i = offset, 0
+    while pos < end and (limit is None or i < limit):
+        ctx._index = i
+        value, after = walker.walk(decl, pos, end, f"{path}[{i}]", ctx)
+        if after <= pos:
+            raise FormatError("element consumes no bytes", f"{path}[{i}]", pos, "bad_count")
+        yield pos, value, after
+        pos, i = after, i + 1
