@@ -6,13 +6,15 @@ For each format of `memschema.list_formats()` a subprocess runs `fuzz/harness.py
 seeded with the corpus files detected as that format (`tests/corpus/*/`), with the
 inputs in `fuzz/regressions/<format>/`, and with a minimal seed built from the format's
 declarations (so a format without corpus files is still fuzzed).  Prints executions per second and
-total executions per format; a crash, timeout or out-of-memory input is written to
+total executions per format and per mutator (libFuzzer's own, or one of the format's decoder
+mutators that keep checksums valid); a crash, timeout or out-of-memory input is written to
 `fuzz/crashes-new/` (git-ignored) and the exit status is non-zero.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -90,12 +92,15 @@ def run_format(fmt: str, seconds: int, seeds: list[Path]) -> dict:
                         and not path.with_name(path.name + ".xfail").exists():
                     shutil.copy(path, work / f"regression-{path.name}")
         CRASHES.mkdir(exist_ok=True)
+        stats = work / "mutator-execs.json"
         cmd = [sys.executable, str(HERE / "harness.py"), "--format", fmt,
                f"-max_total_time={seconds}", "-timeout=10", "-rss_limit_mb=2048", "-max_len=65536",
                f"-artifact_prefix={CRASHES}/{fmt}-", "-print_final_stats=1", str(work)]
         started = time.monotonic()
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 300, cwd=ROOT)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 300, cwd=ROOT,
+                              env={**os.environ, "MEMSCHEMA_FUZZ_STATS": str(stats)})
         elapsed = time.monotonic() - started
+        by_mutator = json.loads(stats.read_text()) if stats.is_file() else {}
     finally:
         shutil.rmtree(work, ignore_errors=True)
     log = proc.stderr + proc.stdout
@@ -106,7 +111,7 @@ def run_format(fmt: str, seconds: int, seeds: list[Path]) -> dict:
     rate = re.findall(r"stat::average_exec_per_sec:\s*(\d+)", log)
     return {"format": fmt, "execs": total, "seconds": elapsed,
             "execs_per_s": int(rate[-1]) if rate else total / max(elapsed, 1e-9),
-            "seeds": len(seeds), "crashed": crashed, "artifacts": artifacts,
+            "seeds": len(seeds), "crashed": crashed, "artifacts": artifacts, "by_mutator": by_mutator,
             "log": log if crashed else "", "returncode": proc.returncode}
 
 
@@ -128,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         status = "CRASH" if result["crashed"] else "ok"
         print(f"{fmt:10} {status:5} {result['execs']:9d} execs in {result['seconds']:6.1f} s "
               f"({result['execs_per_s']:8.1f} exec/s), {result['seeds']} corpus seeds", flush=True)
+        if result["by_mutator"]:
+            parts = sorted(result["by_mutator"].items(), key=lambda kv: -kv[1])
+            print(f"{'':16} by mutator: " + ", ".join(f"{name} {n}" for name, n in parts), flush=True)
         if result["crashed"]:
             failed = True
             print(result["log"][-6000:], file=sys.stderr)

@@ -7,16 +7,18 @@ import inspect
 import os
 from typing import Any
 
+from . import budget as budgets
 from . import registry
+from .budget import Budget
 from .document import Document
 from .errors import Finding, FormatError, Report, Severity, error
 from .locking import hold
 from .parsing import parse
 from .publish import FileStamp, advance_mtime, create_new
-from .registry import NOT_BINARY, Detection
+from .registry import NOT_BINARY, UNKNOWN, Detection
 from .repairing import RepairResult
 from .sniff import sniff
-from .source import FileChanged, Source, atomic_write, read_source
+from .source import FileChanged, Source, atomic_write, changed, read_source
 
 
 @functools.cache
@@ -54,10 +56,14 @@ def _detect_data(data, name: str = "") -> Detection:
     return sniff(data)
 
 
-def detect(source: Source) -> Detection:
+def detect(source: Source, budget: Budget | None = None) -> Detection:
     """What the bytes are, e.g. `mem8/seed`, `amem/agentic-memory`, `not_binary/zlib_json`."""
-    data, _ = read_source(source)
-    return _detect_data(data, _file_name(source))
+    with budgets.using(budget):
+        try:
+            data, _ = read_source(source)
+        except FormatError as exc:     # a stream over its limit, a file that shrank while read
+            return Detection(UNKNOWN, None, exc.message)
+        return _detect_data(data, _file_name(source))
 
 
 def _forced(format: str) -> Detection:
@@ -72,24 +78,44 @@ def _forced(format: str) -> Detection:
     return Detection(fmt.name, variant, "selected explicitly")
 
 
-def load(source: Source, format: str | None = None, strict: bool = False, **options: Any) -> Document:
-    """Decode a memory file.  `format` ("mem8", "amem/spec-v1", ...) skips detection; `options` go to
-    the format's loader (its `load_options`, e.g. `parent=` for an RVF branch child).
+def load(source: Source, format: str | None = None, strict: bool = False, budget: Budget | None = None,
+         **options: Any) -> Document:
+    """Decode a memory file.  `format` ("mem8", "amem/spec-v1", ...) skips detection; `budget`
+    bounds what its records may decode to (see `memschema.budget`); `options` go to the format's
+    loader (its `load_options`, e.g. `parent=` for an RVF branch child).
 
     Raises `FormatError` when the bytes do not decode, and, with `strict=True`, also when
     validation finds an error under the strict policy."""
     origin = FileStamp.maybe(source) if isinstance(source, (str, os.PathLike)) else None   # before reading
-    data, name = read_source(source)
-    doc = _load(data, name, _forced(format) if format else _detect_data(data, _file_name(source)), options)
+    with budgets.using(budget):
+        data, name = read_source(source)
+        try:
+            doc = _load(data, name, _forced(format) if format else _detect_data(data, _file_name(source)), options)
+            if strict:
+                for finding in doc.check(strict=True):
+                    if finding.is_error:
+                        raise FormatError(finding.message, finding.path, finding.offset, finding.code)
+        except FormatError as exc:     # caused by a file that shrank under us? then say so
+            _check_unchanged(data, name, exc)
+            raise
+        _check_unchanged(data, name)
     doc.origin = origin
-    if strict:
-        for finding in doc.check(strict=True):
-            if finding.is_error:
-                raise FormatError(finding.message, finding.path, finding.offset, finding.code)
     return doc
 
 
+def _check_unchanged(data, name: str, cause: BaseException | None = None) -> None:
+    """Raise `file_changed` if the mapped file behind `data` shrank while it was read."""
+    exc = changed(data, name)
+    if exc is not None:
+        raise exc from cause
+
+
 def _load(data, name: str, detection: Detection, options: dict | None = None) -> Document:
+    with budgets.metering(budgets.current().meter(len(data))):
+        return _load_metered(data, name, detection, options)
+
+
+def _load_metered(data, name: str, detection: Detection, options: dict | None) -> Document:
     if not detection.is_memory_file:
         raise FormatError(f"not a binary memory file: looks like {detection.variant or 'nothing known'}"
                           f" ({detection.description})", "", 0, "not_memory_file")
@@ -109,9 +135,14 @@ def _load(data, name: str, detection: Detection, options: dict | None = None) ->
     return fmt.load(data, detection, name=name, **options)
 
 
-def dump(doc: Document) -> bytes:
-    """The bytes of `doc` (an untouched document gives back exactly the bytes it was loaded from)."""
-    return doc.build()
+def dump(doc: Document, budget: Budget | None = None) -> bytes:
+    """The bytes of `doc` (an untouched document gives back exactly the bytes it was loaded from);
+    `budget` replaces the document's decoding budget first."""
+    if budget is not None:
+        doc.meter = budget.meter(len(doc.data))
+    out = doc.build()
+    _check_unchanged(doc.data, doc.source)
+    return out
 
 
 def save(doc: Document, path: str | os.PathLike, *, timeout: float | None = None) -> None:
@@ -133,16 +164,39 @@ def save(doc: Document, path: str | os.PathLike, *, timeout: float | None = None
         doc.origin = FileStamp.of(path)
 
 
-def validate(source: Source | Document, strict: bool = False, format: str | None = None, **options: Any) -> Report:
+def validate(source: Source | Document, strict: bool = False, format: str | None = None,
+             budget: Budget | None = None, **options: Any) -> Report:
     """Every finding in `source` (a file, bytes, or an already loaded `Document`), with severity,
-    stable code, field path and byte offset (`options` as for `load`)."""
+    stable code, field path and byte offset; `budget` bounds what its records may decode to
+    (exceeding it is an error finding); `options` as for `load`."""
     if isinstance(source, Document):
+        if budget is not None:
+            source.meter = budget.meter(len(source.data))
         report = Report(source.source or "<document>", source.format, source.variant)
         report.findings.extend(source.check(strict=strict))
         _sort(report)
         return report
-    data, name = read_source(source)
-    detection = _forced(format) if format else _detect_data(data, _file_name(source))
+    with budgets.using(budget):
+        return _validate(source, strict, format, options)
+
+
+def _validate(source: Source, strict: bool, format: str | None, options: dict) -> Report:
+    try:
+        data, name = read_source(source)
+    except FormatError as exc:         # a stream over its limit, a file that shrank while read
+        where = os.fspath(source) if isinstance(source, (str, os.PathLike)) else getattr(source, "name", "<stream>")
+        report = Report(where, UNKNOWN)
+        report.findings.append(Finding.from_error(exc))
+        return report
+    report = _validate_data(data, name, _file_name(source), strict, format, options)
+    exc = changed(data, name)
+    if exc is not None:                # the findings describe zeros, not the file: say so first
+        report.findings.insert(0, Finding.from_error(exc))
+    return report
+
+
+def _validate_data(data, name: str, file_name: str, strict: bool, format: str | None, options: dict) -> Report:
+    detection = _forced(format) if format else _detect_data(data, file_name)
     report = Report(name, detection.format, detection.variant)
     if not detection.is_memory_file:
         report.findings.append(error("not_memory_file",

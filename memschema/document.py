@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from .budget import meter_for
 from .errors import Finding
 from .registry import Detection
 
@@ -20,6 +21,7 @@ class Document:
     - `build()`: the bytes of the document as it is now (untouched: the bytes it was loaded from),
     - `check(strict)`: the findings the Structs cannot express,
     - `summary()`: lines for `memschema inspect`,
+    - `meter`: the decoding budget of the file (`memschema.budget`); lazy decoders charge it,
     - `parsed`: the whole file as its layout places it (sections, records, offsets), from which
       `explain`, `leaves` and `offset_of` answer "what is at this byte" and "where is this field".
     """
@@ -31,6 +33,7 @@ class Document:
         self.data = data
         self.source = source
         self.fields: Any = None
+        self.meter = meter_for(data)
         self.parsed: Parsed | None = None
         self.origin = None   # FileStamp of the file it was read from (set by `load`): save checks it
 
@@ -70,6 +73,11 @@ class Document:
 
     def to_json(self) -> dict:
         raise NotImplementedError
+
+    def json_stream(self) -> dict:
+        """`to_json()` for streaming output (`jsonify.write_json`): formats whose records can be
+        large return `jsonify.Stream`s and `Hex`es here, produced one record at a time."""
+        return self.to_json()
 
     def build(self) -> bytes:
         raise NotImplementedError

@@ -9,8 +9,10 @@ cannot hold, become the strings "NaN", "Infinity", "-Infinity"), construct's own
 from __future__ import annotations
 
 import enum
+import json
 import math
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TextIO
 
 import construct
 import numpy as np
@@ -137,3 +139,92 @@ def declared(decl, value: Any) -> Any:
     if isinstance(inner, construct.Switch) and isinstance(value, dict):
         return to_jsonable(value)
     return to_jsonable(value)
+# -- streaming --------------------------------------------------------------------------------------
+# `Document.json_stream()` may hold `Stream`s (arrays/objects produced while they are written) and
+# `Hex`es (bytes loaded when written, hex-encoded a slice at a time), so `dump --json` of a file
+# with large records holds one record at a time; `materialize` turns the same tree into plain JSON.
+
+HEX_CHUNK = 1 << 20
+
+
+class Stream:
+    """A JSON array of `items`, or an object of `(key, value)` items when `pairs` is set."""
+
+    def __init__(self, items: Iterable, pairs: bool = False):
+        self.items = items
+        self.pairs = pairs
+
+
+class Hex:
+    """Bytes as lowercase hex; `source` is a bytes-like object or a callable returning one."""
+
+    def __init__(self, source):
+        self.source = source
+
+    def data(self):
+        return self.source() if callable(self.source) else self.source
+
+
+def _key(key: Any) -> str:
+    """A key as `json.dump` writes it: strings as they are, None/bool/numbers as their JSON text."""
+    return key if isinstance(key, str) else json.dumps(key)
+
+
+def materialize(obj: Any) -> Any:
+    """The plain JSON value of a tree that may hold `Stream`s and `Hex`es."""
+    if isinstance(obj, Hex):
+        return bytes(obj.data()).hex()
+    if isinstance(obj, Stream):
+        return {_key(k): materialize(v) for k, v in obj.items} if obj.pairs else [materialize(v) for v in obj.items]
+    if isinstance(obj, dict):
+        return {k: materialize(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [materialize(v) for v in obj]
+    return obj
+
+
+class _Lazy(Exception):
+    """A Stream or Hex met by json's encoder: that part is written by `write_json` itself."""
+
+
+def _lazy(obj: Any) -> Any:
+    if isinstance(obj, (Stream, Hex)):
+        raise _Lazy
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+def write_json(obj: Any, out: TextIO, indent: int = 2, level: int = 0) -> None:
+    """Write `obj` as `json.dump(obj, out, indent=indent, ensure_ascii=False, allow_nan=False)`
+    would, producing `Stream`s and `Hex`es while writing."""
+    if isinstance(obj, Hex):
+        data = memoryview(obj.data()).cast("B")
+        out.write('"')
+        for at in range(0, len(data), HEX_CHUNK):
+            out.write(data[at:at + HEX_CHUNK].hex())
+        out.write('"')
+        return
+    if isinstance(obj, (dict, list, tuple)):        # no Stream/Hex inside: json's own encoder, re-indented
+        try:
+            text = json.dumps(obj, indent=indent, ensure_ascii=False, allow_nan=False, default=_lazy)
+        except _Lazy:
+            pass
+        else:
+            out.write(text.replace("\n", "\n" + " " * (indent * level)) if level else text)
+            return
+    if isinstance(obj, (dict, Stream)) and (not isinstance(obj, Stream) or obj.pairs):
+        items, opening, closing = (obj.items() if isinstance(obj, dict) else obj.items), "{", "}"
+    elif isinstance(obj, (list, tuple, Stream)):
+        items, opening, closing = (obj.items if isinstance(obj, Stream) else obj), "[", "]"
+    else:
+        out.write(json.dumps(obj, ensure_ascii=False, allow_nan=False))
+        return
+    inner = "\n" + " " * (indent * (level + 1))
+    first = True
+    for item in items:
+        out.write((opening if first else ",") + inner)
+        first = False
+        if closing == "}":
+            key, item = item
+            out.write(json.dumps(_key(key), ensure_ascii=False) + ": ")
+        write_json(item, out, indent, level + 1)
+    out.write(opening + closing if first else "\n" + " " * (indent * level) + closing)

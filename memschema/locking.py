@@ -327,9 +327,7 @@ class OwnerRecordLock(LockProtocol):
             create_new(lock, raw)
             return None
         except FileExistsError:
-            pass
-        except OSError as exc:
-            return f"cannot create the lock file: {exc.strerror or exc}"
+            pass                         # any other OSError (disk full, read-only) is the caller's: raised
         verdict = self._break_if_stale(lock)
         if verdict is not None:
             return verdict

@@ -29,9 +29,10 @@ def envelope(**fields: Any) -> dict:
     return {"memschema_output": OUTPUT_VERSION, **fields}
 
 
-def document_json(doc: Document) -> dict:
-    """`dump --json`: the common keys `format` and `variant`, then every key of `doc.to_json()`."""
-    fields = doc.to_json()
+def document_json(doc: Document, stream: bool = False) -> dict:
+    """`dump --json`: the common keys `format` and `variant`, then every key of `doc.to_json()`
+    (`stream`: of `doc.json_stream()`, whose records are produced while `jsonify.write_json` writes)."""
+    fields = doc.json_stream() if stream else doc.to_json()
     return {**envelope(format=doc.format, variant=doc.variant),
             **{k: v for k, v in fields.items() if k not in ("format", "variant")}}
 

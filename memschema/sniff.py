@@ -5,19 +5,21 @@ from __future__ import annotations
 import json
 import zlib
 
+from .budget import current
 from .registry import NOT_BINARY, UNKNOWN, Detection
 
 ZLIB_HEADERS = (b"\x78\x9c", b"\x78\xda", b"\x78\x01", b"\x78\x5e")
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-INFLATE_LIMIT = 64 << 20  # never inflate more than this to look at a file
 
 
 class TooLarge(Exception):
-    """The stream inflates to more than the limit."""
+    """The stream inflates to more than the limit (`args[0]`)."""
 
 
-def inflate_bounded(data: bytes, limit: int = INFLATE_LIMIT) -> bytes | None:
-    """Inflate a whole zlib stream; None if it is not one; TooLarge past `limit` bytes."""
+def inflate_bounded(data: bytes, limit: int | None = None) -> bytes | None:
+    """Inflate a whole zlib stream; None if it is not one; TooLarge past `limit` bytes (default:
+    the per-record budget in force, `max_record_bytes`: a zlib file is one record)."""
+    limit = current().max_record_bytes if limit is None else limit
     d = zlib.decompressobj()
     try:
         out = d.decompress(bytes(data), limit)
@@ -43,8 +45,8 @@ def sniff(data) -> Detection:
     if head[:2] in ZLIB_HEADERS:
         try:
             inflated = inflate_bounded(data)
-        except TooLarge:
-            return Detection(NOT_BINARY, "zlib", f"zlib-compressed data (over {INFLATE_LIMIT >> 20} MiB inflated)")
+        except TooLarge as exc:
+            return Detection(NOT_BINARY, "zlib", f"zlib-compressed data (over {exc.args[0]} bytes inflated)")
         if inflated is not None:
             if _is_json(inflated):
                 return Detection(NOT_BINARY, "zlib_json", "zlib-compressed JSON")

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
 import sys
 import textwrap
 from collections.abc import Callable
 
+from ..jsonify import write_json
 from ..output import envelope
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
+EXIT_SOFTWARE = 70      # sysexits EX_SOFTWARE: an unexpected internal error (a bug), not 1 nor 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
 
 EXIT_CODES_HELP = f"""exit codes:
   {EXIT_OK}    success: every file read, no finding of severity error
   {EXIT_FINDINGS}    a file has findings of severity error (validate, inspect, lineage)
   {EXIT_UNREADABLE}    a file could not be read, is not a memory file, or the command line is wrong
+  {EXIT_SOFTWARE}   an unexpected internal error (one line; `memschema --debug ...` shows the traceback)
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
   {EXIT_BROKEN_PIPE}  the output pipe was closed before everything was written (e.g. `| head`)"""
 
 
@@ -33,8 +37,9 @@ def err(msg: str) -> None:
 
 
 def print_json(obj: dict) -> None:
-    """Print one top-level JSON object (`obj` already carries `memschema_output`)."""
-    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False, allow_nan=False)
+    """Print one top-level JSON object (`obj` already carries `memschema_output`); `jsonify.Stream`
+    and `Hex` parts (a document's records) are produced while written."""
+    write_json(obj, sys.stdout)
     sys.stdout.write("\n")
 
 

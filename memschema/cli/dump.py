@@ -41,7 +41,7 @@ def run(args) -> int:
         if args.as_decl:
             out = envelope(**api.parse_as(args.as_decl, args.file))
         else:
-            out = document_json(api.load(args.file, format=args.format, **load_options(args)))
+            out = document_json(api.load(args.file, format=args.format, **load_options(args)), stream=True)
     except FormatError as exc:
         err(f"{args.file}: {exc}")
         return EXIT_UNREADABLE

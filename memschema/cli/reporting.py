@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import Counter
 
 from ..errors import Report, Severity
+from ..source import READ_ERROR_CODES
 from .common import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE
 
 CAP = 10  # text output lists this many findings of one code, then a count (`--all` lists all)
-UNREADABLE_CODES = frozenset({"unreadable", "not_memory_file"})
+UNREADABLE_CODES = frozenset({"unreadable", "not_memory_file", *READ_ERROR_CODES})
 
 
 def report_status(report: Report) -> int:

@@ -7,6 +7,8 @@ reader of these formats.
   together with the finding code a validator must report.
 - `mutations(files)`: truncations, bit flips, overflowing count/offset/length fields, corrupted
   hashes of the files a strategy draws, with what a reader must do with them.
+- `decoder_mutations(files, format)` / `decoder_mutators(format)`: changes that keep checksums
+  valid (the format's `reseal` and `MUTATORS`), so the bytes reach the decoders.
 - `check_value_roundtrip(decl, value)` / `check_bytes_survive(decl, data)`: the round-trip
   properties every declaration must have.
 - `exercise(data, format=None)`: detect/load/dump/validate untrusted bytes; anything but
@@ -20,10 +22,10 @@ from .compare import difference, same_value
 from .derive import SUPPORTED, external_context, from_construct
 from .exercise import Crash, Outcome, exercise, exercise_bounded
 from .files import broken_files, format_packages, strategy_modules, valid_files
-from .mutate import FINDING, NO_CRASH, Field, Mutation, located_fields, mutations
+from .mutate import FINDING, NO_CRASH, Field, Mutation, decoder_mutations, decoder_mutators, located_fields, mutations
 from .roundtrip import check_bytes_survive, check_value_roundtrip
 
 __all__ = ["FINDING", "NO_CRASH", "SUPPORTED", "Crash", "Field", "Mutation", "Outcome", "broken_files",
-           "check_bytes_survive", "check_value_roundtrip", "difference", "exercise", "exercise_bounded",
-           "external_context", "format_packages", "from_construct", "located_fields", "mutations", "same_value",
-           "strategy_modules", "valid_files"]
+           "check_bytes_survive", "check_value_roundtrip", "decoder_mutations", "decoder_mutators", "difference",
+           "exercise", "exercise_bounded", "external_context", "format_packages", "from_construct", "located_fields",
+           "mutations", "same_value", "strategy_modules", "valid_files"]

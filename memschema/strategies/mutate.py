@@ -6,9 +6,10 @@ everything they cover)."""
 
 from __future__ import annotations
 
+import random
 import re
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import construct as c
@@ -171,3 +172,69 @@ def mutations(files: st.SearchStrategy[bytes], format: str | None = None) -> st.
     the change is noticed — a `FormatError` or a finding).  `format` restricts which declarations
     locate the fields."""
     return _mutate(files, format)
+
+
+# -- mutations that reach the decoders ------------------------------------------------------------------
+# A format's strategies module may expose `reseal(data) -> bytes` (every checksum of the layout
+# recomputed with the format's own code) and `MUTATORS` (name -> (data, Random) -> bytes | None:
+# changes inside one encoding layer, re-encoded around it).  Generic byte changes followed by
+# `reseal`, plus the format's own mutators, are what the fuzz harness and the property tests use
+# to get past the checksums to the decompressors and record decoders.
+
+def change_bytes(data: bytes, rnd: random.Random, keep_length: bool = False) -> bytes:
+    """A few bytes flipped or set, and (unless `keep_length`) inserted, erased, cut or appended."""
+    out = bytearray(data)
+    kinds = ("flip", "set") if keep_length else ("flip", "set", "insert", "erase", "cut", "extend")
+    for _ in range(rnd.randint(1, 3)):
+        if not out and keep_length:
+            break
+        kind = rnd.choice(kinds) if out else "extend"
+        at = rnd.randrange(len(out)) if out else 0
+        if kind == "flip":
+            out[at] ^= 1 << rnd.randrange(8)
+        elif kind == "set":
+            out[at] = rnd.choice((0, 0x7F, 0x80, 0xFF, rnd.randrange(256)))
+        elif kind == "insert":
+            out[at:at] = rnd.randbytes(rnd.randint(1, 4))
+        elif kind == "erase":
+            del out[at:at + rnd.randint(1, 4)]
+        elif kind == "cut":
+            del out[at:]
+        else:
+            out += rnd.randbytes(rnd.randint(1, 8))
+    return bytes(out)
+
+
+def decoder_mutators(format: str) -> dict[str, Callable[[bytes, random.Random], bytes | None]]:
+    """Mutators of `format` whose output keeps its checksums valid: `bytes+reseal` (random byte
+    changes, then the format's `reseal`) and the format's own `MUTATORS`; empty when the format
+    ships neither."""
+    from .files import _module_for
+    try:
+        module, _ = _module_for(format)
+    except LookupError:
+        return {}
+    out: dict[str, Callable[[bytes, random.Random], bytes | None]] = {}
+    reseal = getattr(module, "reseal", None)
+    if reseal is not None:
+        out["bytes+reseal"] = lambda data, rnd: reseal(change_bytes(data, rnd))
+    out.update(getattr(module, "MUTATORS", {}))
+    return out
+
+
+@st.composite
+def _decoder_mutation(draw, files, format):
+    data = bytes(draw(files))
+    options = decoder_mutators(format)
+    if not options:
+        return Mutation(data, "none", f"{format} has no decoder mutators", NO_CRASH)
+    name = draw(st.sampled_from(sorted(options)))
+    seed = draw(st.integers(0, 2**32 - 1))
+    out = options[name](data, random.Random(seed))
+    return Mutation(data if out is None else out, name, f"seed {seed}" + (" (not applicable)" if out is None else ""),
+                    NO_CRASH)
+
+
+def decoder_mutations(files: st.SearchStrategy[bytes], format: str) -> st.SearchStrategy[Mutation]:
+    """Mutations by `decoder_mutators(format)` of the files `files` draws (kind = mutator name)."""
+    return _decoder_mutation(files, format)

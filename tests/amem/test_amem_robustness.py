@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import struct
 
 import pytest
@@ -13,7 +14,8 @@ import memschema
 from memschema.errors import FormatError
 from memschema.formats.amem import strategies as amem_st
 from memschema.formats.amem.model import Model, Node
-from memschema.formats.amem.writer import write_agentic
+from memschema.formats.amem.writer import write_agentic, write_spec
+from memschema.strategies import decoder_mutations, decoder_mutators, exercise_bounded
 
 
 def exercise(data: bytes, fmt: str | None = None) -> set[str]:
@@ -112,3 +114,72 @@ def test_amem_spec_cluster_map_with_empty_centroids_cannot_exhaust_memory():
     assert exc.value.path == "spec_cluster_map.centroids"
     assert check_bytes_survive(decl, data, node_count=0) is False
     assert time.monotonic() - started < 1
+
+
+# -- hostile files of issue 10: small files whose nodes share 16 MiB blobs ------------------------------
+
+HOSTILE_RSS_MIB, HOSTILE_SECONDS = 256, 20
+
+
+@pytest.mark.parametrize("blobs, size_mib, about_kb", [(1, 16, 91), (3, 14, 191)])
+@pytest.mark.parametrize("call", ["validate", "dump"])
+def test_nodes_sharing_huge_blobs_stay_small(tmp_path, blobs, size_mib, about_kb, call):
+    from hostile import MiB, amem_shared_blobs, probe
+    path = tmp_path / "shared.amem"
+    path.write_bytes(amem_shared_blobs(200, blobs, size_mib * MiB))
+    assert abs(path.stat().st_size / 1000 - about_kb) < 15
+    got = probe(path, call)
+    assert got["rc"] == 0 and "exception" not in got, got
+    assert got["children_rss_mib"] < HOSTILE_RSS_MIB and got["seconds"] < HOSTILE_SECONDS, got
+    if call == "validate":
+        assert "amem.budget_exceeded" in got["codes"], got
+
+
+def test_a_shared_blob_is_decoded_once_and_each_node_is_charged(monkeypatch):
+    from hostile import MiB, amem_shared_blobs
+
+    from memschema.formats.amem import agentic_store
+    data = amem_shared_blobs(200, 1, 16 * MiB)
+    calls = []
+    real = agentic_store.decompress_block
+    monkeypatch.setattr(agentic_store, "decompress_block", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    report = memschema.validate(data)
+    assert len(calls) == 1                           # one blob, one decode
+    over = [f for f in report.findings if f.code == "amem.budget_exceeded" and f.path]
+    assert over and over[0].path == "content[4]" and over[0].is_error   # 4 × 16 MiB fit the 64 MiB budget
+    assert over[0].offset == memschema.load(data).blob_span(4)[0]
+    assert "budget of 67108864 bytes" in over[0].message
+    doc = memschema.load(data, budget=memschema.Budget(max_decoded_bytes=300 * 16 * MiB))
+    assert doc.content(199) == doc.content(0) and len(calls) == 2     # one more for this document
+
+
+# -- fuzzing hooks: mutations that reach the LZ4 decoders (issue 10 item 7) ----------------------------------
+
+def _brains() -> dict[str, bytes]:
+    nodes = [Node(content=f"memory {i}: " + "the quick brown fox " * (i + 3), created_at=i) for i in range(6)]
+    return {"agentic-memory": write_agentic(Model(dimension=4, nodes=nodes))[0],
+            "spec-v1": write_spec(Model(dimension=4, nodes=nodes))[0]}
+
+
+@pytest.mark.parametrize("layout, mutator, reached", [
+    ("agentic-memory", "lz4_block", "amem.bad_lz4"),        # only decompress_block says this
+    ("agentic-memory", "lz4_size", "amem.bad_lz4_size"),
+    ("agentic-memory", "content", "amem.bad_utf8"),         # the decoded text itself
+    ("spec-v1", "lz4_frame_bytes", "amem.bad_lz4"),         # only decompress_frame says this
+    ("spec-v1", "lz4_frame", "amem.bad_utf8"),
+])
+def test_mutations_reach_the_lz4_decoders(layout, mutator, reached):
+    data = _brains()[layout]
+    assert memschema.validate(data).ok
+    codes = set()
+    for seed in range(40):
+        out = decoder_mutators("amem")[mutator](data, random.Random(seed))
+        assert out is not None
+        codes |= memschema.validate(out).codes()
+    assert reached in codes, codes
+
+
+@given(st.data())
+def test_decoder_mutations_never_crash(data):
+    mutation = data.draw(decoder_mutations(amem_st.valid_files(), "amem"))
+    exercise_bounded(mutation.data, "amem")

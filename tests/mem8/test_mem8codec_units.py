@@ -3,6 +3,7 @@ locations (examples from MEM8.md 2.4-2.6)."""
 
 from __future__ import annotations
 
+import random
 import zlib
 
 import pytest
@@ -137,3 +138,45 @@ def test_wave_quantisation(wave, fields):
 def test_wave_out_of_range_is_refused(wave):
     with pytest.raises(ValueError):
         wave.quantised()
+
+
+# -- streamed decoding (budgets, issue 10) --------------------------------------------------------------
+
+def _chunks(data: bytes, cuts: list[int]) -> list[bytes]:
+    cuts = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
+    return [data[a:b] for a, b in zip(cuts, cuts[1:])]
+
+
+@given(st.binary(max_size=2000) | st.text(alphabet="ab", max_size=4000).map(str.encode),
+       st.lists(st.integers(0, 10_000), max_size=6))
+def test_lzw_decodes_the_same_from_any_chunking(data, cuts):
+    tokens = token_lzw.encode(data)
+    assert bytes(token_lzw.decode_chunks(_chunks(tokens, cuts), len(data))) == data
+
+
+def test_lzw_full_dictionary_is_applied_in_slices(monkeypatch):
+    """Past 65536 entries every code is a copy of a fixed span: the numpy path, across chunks and
+    across several gather slices, gives the same bytes as the greedy encoder's input."""
+    monkeypatch.setattr(token_lzw, "GATHER", 4096)
+    data = random.Random(5).randbytes(150_000) + b"tail" * 5000 + bytes(range(256)) * 900
+    tokens = token_lzw.encode(data)
+    assert len(token_lzw.read_varints(tokens)[0]) > token_lzw.MAX_CODES
+    assert bytes(token_lzw.decode_chunks(_chunks(tokens, [7, 70_001, 123_457]), len(data))) == data
+
+
+def test_lzw_overrun_in_the_full_dictionary_names_the_code():
+    data = random.Random(6).randbytes(150_000)
+    tokens = token_lzw.encode(data)
+    _, starts = token_lzw.read_varints(tokens)
+    with pytest.raises(CodecError, match="exceed") as info:
+        token_lzw.decode(tokens, len(data) - 1)
+    assert info.value.offset == int(starts[-1])      # the last code is the one that does not fit
+
+
+def test_inflate_in_chunks_is_bounded_and_whole():
+    data = bytes(range(256)) * 4000
+    stream = zlib.compress(data)
+    assert b"".join(zlib_frame.inflate_chunks(stream, len(data), chunk=1000)) == data
+    with pytest.raises(CodecError, match="3\\*raw_len"):
+        for _ in zlib_frame.inflate_chunks(stream, len(data) // 4, chunk=1000):
+            pass

@@ -12,14 +12,20 @@ import pytest
 from construct import Container
 from corpus_support import corpus_where, require_corpus
 from hypothesis import given
+from hypothesis import strategies as st
 
 import memschema
 from memschema.errors import FormatError
+from memschema.formats.mem8.codecs import bincode
+from memschema.formats.mem8.m8mem_store import M8MemDocument
+from memschema.formats.mem8.mutators import reseal
 from memschema.formats.mem8.native import ST8_MAGIC, t8r_frame_header
-from memschema.formats.mem8.native_store import payload_pairs
-from memschema.formats.mem8.record_frame import header_crc
+from memschema.formats.mem8.native_store import NativeDocument, payload_pairs
+from memschema.formats.mem8.record_frame import FRAME_HEADER_SIZE, header_crc
 from memschema.formats.mem8.strategies import broken_files, valid_files
 from memschema.formats.mem8.t8r_store import T8RDocument
+from memschema.strategies import decoder_mutations, decoder_mutators, exercise_bounded
+from memschema.strategies.mutate import change_bytes
 
 FILES = corpus_where("mem8", format="mem8", variant="native") + corpus_where("mem8", format="m8mem")
 FORCED = (None, "mem8/native", "t8r", "m8mem", "m8sections", "m8tool")
@@ -105,3 +111,86 @@ def test_m8mem_huge_count_is_refused_before_looping():
     with pytest.raises(FormatError) as info:
         memschema.load(data)
     assert (info.value.code, info.value.path, info.value.offset) == ("m8mem.count_past_end", "header.mem_count", 6)
+
+
+# -- hostile files of issue 10: zlib + token-LZW bombs ----------------------------------------------------
+
+HOSTILE_RSS_MIB, HOSTILE_SECONDS = 256, 20
+
+
+@pytest.mark.parametrize("kind, size", [("t8r", 24_000), ("t8r", 191_000), ("native", 392_000)])
+@pytest.mark.parametrize("call", ["validate", "dump"])
+def test_record_bombs_stay_small(tmp_path, kind, size, call):
+    """Each record of these files decodes to 64 MiB (upstream's limit); before issue 10 they took
+    gigabytes.  Now the first record fits the 64 MiB file budget and every further one is an error
+    finding, one record in memory at a time."""
+    from hostile import native_bomb, probe, t8r_bomb
+    path = tmp_path / f"bomb.{kind}"
+    path.write_bytes(t8r_bomb(size) if kind == "t8r" else native_bomb(size))
+    got = probe(path, call)
+    assert got["rc"] == 0 and "exception" not in got, got
+    assert got["children_rss_mib"] < HOSTILE_RSS_MIB and got["seconds"] < HOSTILE_SECONDS, got
+    if call == "validate":
+        assert got["codes"] == [("t8r." if kind == "t8r" else "mem8.native.") + "budget_exceeded"], got
+
+
+def test_bomb_findings_name_record_offset_and_budget():
+    from hostile import t8r_bomb
+    data = t8r_bomb(24_000)
+    report = memschema.validate(data)
+    first = report.findings[0]
+    assert (first.code, first.path) == ("t8r.budget_exceeded", "frames[1].compressed")
+    assert first.offset == memschema.load(data).frames[1].offset + FRAME_HEADER_SIZE
+    assert "over its budget of 67108864 bytes" in first.message
+
+
+# -- fuzzing hooks: re-sealed mutations reach the decoders (issue 10 item 7) ---------------------------------
+
+def _journals() -> dict[str, bytes]:
+    native, t8r = NativeDocument.new(), T8RDocument.new()
+    for i in range(3):
+        for doc in (native, t8r):
+            doc.put(f"key{i}", bincode.encode_bytes(bytes(range(200)) * (i + 1)))
+    return {"mem8.native.": native.build(), "t8r.": t8r.build()}
+
+
+CHECKSUM_CODES = ("crc_mismatch", "header_crc_mismatch", "payload_crc_mismatch", "checksum_mismatch")
+
+
+@pytest.mark.parametrize("mutator, layer", [("zlib", "zlib"), ("tokens", "tokens"), ("bincode", "bincode"),
+                                            ("raw_len", "tokens")])
+def test_layer_mutations_pass_the_checksums_and_reach_their_decoder(mutator, layer):
+    """Only the named decoder emits `<prefix><layer>`: seeing it proves the bytes got there."""
+    for prefix, data in _journals().items():
+        codes = set()
+        for seed in range(30):
+            out = decoder_mutators("t8r" if prefix == "t8r." else "mem8")[mutator](data, random.Random(seed))
+            codes |= memschema.validate(out).codes()
+        assert prefix + layer in codes, (prefix, mutator, codes)
+        assert not any(c.endswith(CHECKSUM_CODES) for c in codes), (prefix, mutator, codes)
+
+
+def test_reseal_fixes_what_plain_byte_changes_break():
+    """The same random changes: without reseal the CRCs stop them; with it the decoders see them."""
+    for data in _journals().values():
+        plain, sealed = set(), set()
+        for seed in range(60):
+            changed = change_bytes(data, random.Random(seed), keep_length=True)
+            plain |= memschema.validate(changed).codes()
+            sealed |= memschema.validate(reseal(changed)).codes()
+        assert any(c.endswith(CHECKSUM_CODES) for c in plain)
+        assert not any(c.endswith(CHECKSUM_CODES) for c in sealed), sealed
+    m8mem = M8MemDocument.new(1, 0)
+    m8mem.add_memory("insight", ["a"], "context", "human", 1)
+    data = bytearray(m8mem.build())
+    data[data.index(b"context")] ^= 0x20        # 'c' -> 'C': the text changes, the XOR byte no longer fits
+    assert "m8mem.checksum_mismatch" in memschema.validate(bytes(data)).codes()
+    assert "m8mem.checksum_mismatch" not in memschema.validate(reseal(bytes(data))).codes()
+
+
+@pytest.mark.parametrize("fmt", ["mem8", "t8r", "m8mem"])
+@given(data=st.data())
+def test_decoder_mutations_never_crash(fmt, data):
+    variant = {"mem8": "native_journal", "t8r": "t8r", "m8mem": "m8mem"}[fmt]
+    mutation = data.draw(decoder_mutations(valid_files(variant), fmt))
+    exercise_bounded(mutation.data, fmt)

@@ -3,6 +3,8 @@ findings or a FormatError (with path and offset), never another exception."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from corpus_support import corpus_where, require_corpus
 from hypothesis import given
@@ -10,7 +12,10 @@ from hypothesis import strategies as st
 
 import memschema
 from memschema.errors import FormatError
-from memschema.formats.rvf.strategies import valid_files
+from memschema.formats.rvf.segment import SEG_TYPES
+from memschema.formats.rvf.strategies import spec_segment_bytes, store_from_ops, valid_files
+from memschema.strategies import decoder_mutations, decoder_mutators, exercise_bounded
+from memschema.strategies.mutate import change_bytes
 
 FILES = corpus_where("rvf", format="rvf")
 
@@ -65,3 +70,38 @@ def test_as_structures_on_garbage():
                 memschema.parse_as(f"rvf.{kind}", data)
             except FormatError:
                 pass
+
+
+# -- fuzzing hooks: re-sealed payloads reach the segment decoders (issue 10 item 7) --------------------------
+
+def _stores() -> dict[str, bytes]:
+    spec = b"".join(spec_segment_bytes(seg_type, i + 1, bytes(range(i, 90 + i)), algo)
+                    for i, (seg_type, algo) in enumerate([(SEG_TYPES["meta"], 1), (SEG_TYPES["index"], 0),
+                                                          (SEG_TYPES["quant"], 2), (0x40, 3)]))
+    return {"runtime": store_from_ops(4, "l2", [("ingest", [1, 2, 3]), ("delete", [2]), ("ingest", [7])]),
+            "spec": spec}
+
+
+@pytest.mark.parametrize("dialect", ["runtime", "spec"])
+def test_resealed_payload_mutations_pass_the_hashes(dialect):
+    """Each dialect's hashes are recomputed (rotated CRC-32; XXH3-128 / SHAKE-256): no mismatch, and
+    in the runtime dialect the changed manifests, VECs, witnesses and journals reach their decoders."""
+    data = _stores()[dialect]
+    assert memschema.validate(data).ok
+    plain, sealed = set(), set()
+    for seed in range(40):
+        rnd = random.Random(seed)
+        out = decoder_mutators("rvf")["payload"](data, rnd)
+        sealed |= memschema.validate(out).codes()
+        plain |= memschema.validate(change_bytes(data, random.Random(seed), keep_length=True)).codes()
+    assert "rvf.hash_mismatch" in plain and "rvf.hash_mismatch" not in sealed, sealed
+    if dialect == "runtime":
+        decoders = {"rvf.manifest_unparseable", "rvf.witness_broken", "rvf.witness_unparseable", "rvf.vec_size",
+                    "rvf.dir_entry_mismatch", "rvf.total_vectors_mismatch", "rvf.payload_unparseable"}
+        assert sealed & decoders, sealed
+
+
+@given(st.data())
+def test_decoder_mutations_never_crash(data):
+    mutation = data.draw(decoder_mutations(valid_files(), "rvf"))
+    exercise_bounded(mutation.data, "rvf")

@@ -7,14 +7,16 @@ from functools import cached_property
 import numpy as np
 from construct import Container
 
+from ...budget import BudgetExceeded, SpanCache
 from ...dtypes import floats
 from ...errors import Finding, FormatError
+from ...jsonify import Stream, materialize
 from ...parsing import build, parse
 from ...registry import Detection
 from ...walker import parse_value
 from . import agentic, queries
 from .agentic import EDGE_TYPES, EVENT_TYPES, INDEX_BODIES, INDEX_NAMES
-from .compression import decompress_block
+from .compression import decompress_block, over_budget
 from .detect import AGENTIC, agentic_problems
 from .model import Cluster, Edge, Model, Node
 from .tables import AmemTables
@@ -66,7 +68,7 @@ class AgenticDocument(AmemTables):
         self.index_offset = h.feature_vec_offset + 4 * count
         self.index = parse(agentic.index_block, data, self.index_offset, "index")
         self.fields = Container(header=h, nodes=self.nodes, edges=self.edges, vectors=self.vectors, index=self.index)
-        self._content: dict[int, str] = {}
+        self._texts = SpanCache()    # decoded contents by blob span: nodes sharing a blob decode it once
         self._bodies: dict[int, tuple] = {}
         self._consistent: dict[int, bool] = {}
 
@@ -91,6 +93,8 @@ class AgenticDocument(AmemTables):
         return bytes(self.data[start:start + length])
 
     def content_bytes(self, i: int) -> bytes:
+        """Node `i`'s decoded content; its declared size is charged to the file's budget first
+        (once per node, whether or not other nodes share the blob)."""
         start, length = self.blob_span(i)
         if length == 0:
             return b""
@@ -99,17 +103,27 @@ class AgenticDocument(AmemTables):
             raise FormatError(f"blob of {length} bytes has no u32 size prefix", f"nodes[{i}].content_length",
                               self.node_offset(i, "content_length"), "amem.bad_lz4")
         parsed = parse(agentic.content_blob, blob, 0, f"content[{i}]")
-        return decompress_block(parsed.block, parsed.uncompressed_size, f"content[{i}]", start)
+        return decompress_block(parsed.block, parsed.uncompressed_size, f"content[{i}]", start, self.meter,
+                                key=("content", i))
 
     def content(self, i: int) -> str:
-        if i not in self._content:
-            raw = self.content_bytes(i)
-            try:
-                self._content[i] = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise FormatError(f"content is not UTF-8: {exc.reason} at byte {exc.start}", f"content[{i}]",
-                                  self.blob_span(i)[0], "amem.bad_utf8") from None
-        return self._content[i]
+        span = self.blob_span(i)
+        cached = self._texts.get(span)
+        if cached is not None:
+            text, size = cached
+            try:    # a node whose blob another node decoded still counts its own bytes
+                self.meter.charge(size, f"content[{i}]", span[0], key=("content", i), what="LZ4 block")
+            except BudgetExceeded as exc:
+                raise over_budget(exc) from None
+            return text
+        raw = self.content_bytes(i)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"content is not UTF-8: {exc.reason} at byte {exc.start}", f"content[{i}]",
+                              span[0], "amem.bad_utf8") from None
+        self._texts.put(span, (text, len(raw)), len(raw))
+        return text
 
     def uncompressed_length(self, i: int) -> int | None:
         start, length = self.blob_span(i)
@@ -330,10 +344,14 @@ class AgenticDocument(AmemTables):
         return [n for t, _, n, _ in self.index_entries if t == tag][-1]
 
     def to_json(self) -> dict:
+        return materialize(self.json_stream())
+
+    def json_stream(self) -> dict:
+        """`to_json` with the nodes (and their contents) produced one at a time while written."""
         return {"format": "amem", "layout": AGENTIC, "variant": AGENTIC,
                 "header": {k: (bytes(v).hex() if isinstance(v, bytes) else v)
                            for k, v in self.header.items() if not k.startswith("_")},
-                "nodes": [self.node_json(i) for i in range(self.node_count)],
+                "nodes": Stream(self.node_json(i) for i in range(self.node_count)),
                 "edges": [self.edge_json(j) for j in range(len(self.edges))],
                 "indexes": self.index_json(),
                 "findings": [f.to_json() for f in self.check()]}

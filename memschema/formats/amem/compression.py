@@ -9,6 +9,7 @@ from __future__ import annotations
 import lz4.block
 import lz4.frame
 
+from ...budget import BudgetExceeded, Meter
 from ...errors import FormatError
 
 # LZ4 cannot expand more than ~255:1; anything above is a lie in the size field.
@@ -21,8 +22,14 @@ def plausible(declared: int, compressed: int) -> bool:
     return 0 <= declared <= min(MAX_OUTPUT - 1, MAX_RATIO * compressed + 16)
 
 
-def decompress_block(block: bytes, declared: int, path: str, offset: int) -> bytes:
-    """Decode one raw LZ4 block that must expand to exactly `declared` bytes."""
+def over_budget(exc: BudgetExceeded) -> FormatError:
+    return FormatError(exc.message, exc.path, exc.offset, "amem.budget_exceeded")
+
+
+def decompress_block(block: bytes, declared: int, path: str, offset: int, meter: Meter | None = None,
+                     key=None) -> bytes:
+    """Decode one raw LZ4 block that must expand to exactly `declared` bytes; a plausible size is
+    charged to `meter` as record `key` before anything is allocated."""
     if declared == 0:
         if block and block != b"\0":
             raise FormatError(f"size prefix 0 but {len(block)} bytes of LZ4 data follow", path, offset,
@@ -31,6 +38,11 @@ def decompress_block(block: bytes, declared: int, path: str, offset: int) -> byt
     if not plausible(declared, len(block)):
         raise FormatError(f"size prefix {declared} is implausible for a {len(block)}-byte LZ4 block "
                           f"(max ratio {MAX_RATIO}:1)", path, offset, "amem.bad_lz4_size")
+    if meter is not None:
+        try:
+            meter.charge(declared, path, offset, key, what="LZ4 block")
+        except BudgetExceeded as exc:
+            raise over_budget(exc) from None
     try:
         out = lz4.block.decompress(block, uncompressed_size=declared)
     except (lz4.block.LZ4BlockError, ValueError, MemoryError) as exc:
@@ -49,11 +61,17 @@ def compress_block(data: bytes) -> bytes:
     return lz4.block.compress(data, store_size=True)
 
 
-def decompress_frame(frame: bytes, declared: int, path: str, offset: int) -> bytes:
-    """Decode one LZ4 frame, refusing to produce more than `declared` bytes."""
+def decompress_frame(frame: bytes, declared: int, path: str, offset: int, meter: Meter | None = None) -> bytes:
+    """Decode one LZ4 frame, refusing to produce more than `declared` bytes (charged to `meter`
+    before anything is allocated)."""
     if not plausible(declared, len(frame)):
         raise FormatError(f"content_uncompressed {declared} is implausible for a {len(frame)}-byte LZ4 frame",
                           path, offset, "amem.bad_lz4_size")
+    if meter is not None:
+        try:
+            meter.charge(declared, path, offset, key=("lz4_frame", offset), what="LZ4 frame")
+        except BudgetExceeded as exc:
+            raise over_budget(exc) from None
     try:
         dec = lz4.frame.LZ4FrameDecompressor()
         out = dec.decompress(frame, max_length=declared + 1)

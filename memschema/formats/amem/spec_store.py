@@ -8,15 +8,17 @@ from functools import cached_property
 import numpy as np
 from construct import Container
 
+from ...budget import BudgetExceeded
 from ...dtypes import floats
 from ...errors import Finding, FormatError
+from ...jsonify import Stream, materialize
 from ...parsing import build, locate, parse
 from ...registry import Detection
 from ...timestamps import stamp
 from ...walker import parse_value
 from . import queries, spec_v1
 from .agentic_store import EDGE_NAMES, EVENT_NAMES, enum_name, f32, ints, pairs
-from .compression import decompress_frame
+from .compression import decompress_frame, over_budget
 from .detect import SPEC_V1, spec_problems
 from .model import US_PER_S, Cluster, Edge, Model, Node
 from .tables import AmemTables
@@ -72,14 +74,21 @@ class SpecDocument(AmemTables):
         raw = self.raw_content()
         if not self.compressed:
             return raw
-        return decompress_frame(raw, h.content_uncompressed, "content", h.content_offset)
+        return decompress_frame(raw, h.content_uncompressed, "content", h.content_offset, self.meter)
 
     def _slice(self, i: int, offset: int, length: int, what: str) -> bytes:
+        """Node `i`'s content or metadata; its length is charged to the file's budget (once per
+        node, however many nodes point at the same bytes)."""
         block = self.block
         if offset + length > len(block):
             raise FormatError(f"{what} [{offset}, {offset + length}) is outside the {len(block)}-byte decompressed "
                               "content block", f"nodes[{i}].{what}_offset", self.node_offset(i, f"{what}_offset"),
                               "amem.content_out_of_bounds")
+        try:
+            self.meter.charge(length, f"nodes[{i}].{what}_offset", self.node_offset(i, f"{what}_offset"),
+                              key=(what, i), what=what)
+        except BudgetExceeded as exc:
+            raise over_budget(exc) from None
         return block[offset:offset + length]
 
     def content(self, i: int) -> str:
@@ -300,11 +309,15 @@ class SpecDocument(AmemTables):
         return out
 
     def to_json(self) -> dict:
+        return materialize(self.json_stream())
+
+    def json_stream(self) -> dict:
+        """`to_json` with the nodes (and their contents) produced one at a time while written."""
         h = self.header
         return {"format": "amem", "layout": SPEC_V1, "variant": SPEC_V1,
                 "header": {k: (bytes(v).hex() if isinstance(v, bytes) else v) for k, v in h.items()
                            if not k.startswith("_")},
-                "nodes": [self.node_json(i) for i in range(self.node_count)],
+                "nodes": Stream(self.node_json(i) for i in range(self.node_count)),
                 "edges": [{"source": int(e["source"]), "target": int(e["target"]),
                            "edge_type": enum_name(EDGE_NAMES, e["edge_type"]), "weight": f32(e["weight"])}
                           for e in self.edges],

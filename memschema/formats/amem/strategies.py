@@ -12,6 +12,7 @@ from . import agentic, spec_v1
 from .agentic_store import AgenticDocument
 from .detect import AGENTIC, SPEC_V1
 from .model import US_PER_S, Cluster, Edge, Model, Node
+from .mutators import MUTATORS, reseal  # noqa: F401 - the fuzzing hooks (memschema.strategies.mutate)
 from .spec_store import SpecDocument
 from .writer import write_agentic, write_spec
 

@@ -55,7 +55,8 @@ class Mem8(Format):
 
     def tables(self, doc) -> dict:
         """`memschema export`: the native journal's records or raw payloads, one column per field of
-        their dataclass (the parsed frame and the finding stay out); seed files export their layout."""
+        their dataclass (the parsed frame, the finding and the lazy-value machinery stay out); seed
+        files export their layout."""
         if doc.detection.variant != "native":
             return {}
         from dataclasses import fields
@@ -63,7 +64,8 @@ class Mem8(Format):
         from .native_store import Payload, Record
         name, cls, items = ("records", Record, doc.records) if doc.application == "st8" else \
             ("payloads", Payload, doc.payloads)
-        columns = [f.name for f in fields(cls) if f.name not in ("frame", "problem")]
+        columns = ["value" if f.name == "kept" else f.name for f in fields(cls)   # a record's value, decoded
+                   if f.name not in ("frame", "problem", "reload", "value_len")]     # again when not kept
         return {name: {k: [getattr(item, k) for item in items] for k in columns}}
 
     def lock_for(self, detection: Detection):

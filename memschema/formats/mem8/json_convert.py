@@ -7,13 +7,12 @@ level, no spaces, raw UTF-8, numbers as Rust prints them (ryu: `1e16`, `1e-7`, `
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from ...errors import Finding, FormatError
-from ...sniff import INFLATE_LIMIT
+from ...sniff import TooLarge, inflate_bounded
 from .seed_store import SeedDocument, now_us
 
 ZLIB_STARTS = (b"\x78\x9c", b"\x78\xda")   # the only ones upstream inflates
@@ -83,13 +82,14 @@ def _float(text: str) -> float:
 def read_json_context(data) -> Any:
     raw = bytes(data)
     if raw[:2] in ZLIB_STARTS:
-        d = zlib.decompressobj()
         try:
-            raw = d.decompress(raw, INFLATE_LIMIT)
-        except zlib.error as exc:
-            raise FormatError(f"zlib stream does not inflate: {exc}", "", 0, "mem8.json.zlib") from None
-        if d.unconsumed_tail:
-            raise FormatError(f"inflated JSON exceeds {INFLATE_LIMIT} bytes", "", 0, "mem8.json.too_large")
+            inflated = inflate_bounded(raw)
+        except TooLarge as exc:
+            raise FormatError(f"inflated JSON exceeds {exc.args[0]} bytes (max_record_bytes)", "", 0,
+                              "mem8.json.too_large") from None
+        if inflated is None:
+            raise FormatError("zlib stream does not inflate (broken or incomplete)", "", 0, "mem8.json.zlib")
+        raw = inflated
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from construct import Container
 
+from ...budget import Meter
 from ...document import Document
 from ...dtypes import struct_dtype
 from ...errors import Finding, FormatError, error, warning
+from ...jsonify import Hex, Stream, materialize
 from ...parsing import build, field_offset, parse
 from ...publish import FileStamp
 from ...registry import Detection
@@ -41,7 +43,7 @@ from .native import (
     raw8_block,
     t8r_frame_header,
 )
-from .record_frame import decode_compressed, encode_frame, header_problems
+from .record_frame import decode_compressed, encode_frame, header_problems, kept, live_units
 
 P = "mem8.native."                           # finding code prefix
 CRC_AT = field_offset(mem8_block, "crc32")   # same place in both blocks
@@ -148,7 +150,8 @@ def record_pairs(key: str, value: bytes, wave: Wave | dict | None = None, tombst
 
 @dataclass
 class Record:
-    """One journal record (superseded ones and tombstones included)."""
+    """One journal record (superseded ones and tombstones included).  A value larger than
+    `KEEP_VALUE` is not held: reading `value` decodes the record again (charged once)."""
 
     offset: int
     pair_index: int
@@ -158,12 +161,24 @@ class Record:
     crc_ok: bool
     frame: Container | None = None
     key: str | None = None
-    value: bytes | None = None
+    kept: bytes | None = None
     problem: Finding | None = None
+    value_len: int | None = None
+    reload: Callable[[], tuple[str, bytes]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def value(self) -> bytes | None:
+        if self.kept is None and self.reload is not None:
+            return self.reload()[1]
+        return self.kept
 
     def to_json(self) -> dict:
+        return materialize(self.json_item())
+
+    def json_item(self) -> dict:
+        """`to_json` with the value as a `Hex` read when written (a large one is decoded again)."""
         out = {"offset": self.offset, "location": self.location, "key": self.key,
-               "value": None if self.value is None else self.value.hex(), "tombstoned": self.tombstoned,
+               "value": None if self.value_len is None else Hex(lambda: self.value), "tombstoned": self.tombstoned,
                "pairs": self.pairs, "crc_ok": self.crc_ok,
                "compressed_len": self.frame.compressed_len if self.frame else None,
                "raw_len": self.frame.raw_len if self.frame else None}
@@ -225,8 +240,9 @@ class NativeDocument(AppendOnly, Document):
     def buffer(self):
         return memoryview(self.data) if not self.pending else bytes(self.data) + bytes(self.pending)
 
-    def _decode(self, start: int = 0) -> None:
-        """Decode from pair `start` on; records before it (complete, untouched) are kept."""
+    def _decode(self, start: int = 0, own: bool = False) -> None:
+        """Decode from pair `start` on; records before it (complete, untouched) are kept.  `own`:
+        the pairs from `start` on are this document's own queued writes (not charged to the budget)."""
         buf = self.buffer
         count = len(buf) // PAIR_SIZE
         self.pairs = np.frombuffer(buf, dtype=struct_dtype(native_pair), count=count)
@@ -240,7 +256,8 @@ class NativeDocument(AppendOnly, Document):
         if self.application == "raw":
             self._decoded = self._payloads(buf)
         else:
-            self._decoded = self._records(buf, start, self._decoded if start else _Decoded())
+            self._decoded = self._records(buf, start, self._decoded if start else _Decoded(),
+                                          None if own else self.meter)
         if len(buf) % PAIR_SIZE and self._decoded.torn is None:
             self._decoded.torn = TornTail(count * PAIR_SIZE, len(buf) % PAIR_SIZE, "incomplete final pair")
 
@@ -254,7 +271,7 @@ class NativeDocument(AppendOnly, Document):
         self._refuse_after_torn_tail()
         start = len(self.pairs)
         self.pending += pairs
-        self._decode(start)
+        self._decode(start, own=True)
 
     def chunk(self, k: int) -> bytes:
         """Payload bytes of pair k (`payload_len` capped at the 4074 that exist)."""
@@ -281,18 +298,18 @@ class NativeDocument(AppendOnly, Document):
             k += n
         return out
 
-    def _records(self, buf, k: int, out: _Decoded) -> _Decoded:
+    def _records(self, buf, k: int, out: _Decoded, meter: Meter | None) -> _Decoded:
         """Replay from pair k as `RecordStore::open_memory` does (MEM8.md 2.7), reporting instead
         of failing."""
         count = len(self.pairs)
         while k < count:
-            advance = self._record_at(buf, k, out)
+            advance = self._record_at(buf, k, out, meter)
             if advance is None:
                 break
             k += advance
         return out
 
-    def _record_at(self, buf, k: int, out: _Decoded) -> int | None:
+    def _record_at(self, buf, k: int, out: _Decoded, meter: Meter | None) -> int | None:
         """Decode the record starting at pair k into `out`; pairs consumed, or None at a torn tail."""
         at = k * PAIR_SIZE
         payload_at = at + PAYLOAD_AT
@@ -341,10 +358,14 @@ class NativeDocument(AppendOnly, Document):
                                           (k + j) * PAIR_SIZE + field_offset(native_pair, "raw8.payload_len")))
                 out.records.append(Record(at, k, need, loc, tomb, False, frame, problem=out.findings[-1]))
                 return need
-        compressed = b"".join(chunks)[ENVELOPE_HEAD:total]
         record = Record(at, k, need, loc, tomb, self._pair_crc_ok(k, need), frame)
         try:
-            record.key, record.value = decode_compressed(frame, compressed)
+            record.key, value = decode_compressed(frame, b"".join(chunks)[ENVELOPE_HEAD:total], meter,
+                                                  f"{path}.compressed", frame_at)
+            record.kept, record.value_len = kept(value), len(value)
+            if record.kept is None:
+                record.reload = lambda: self._decode_again(k, need, total, frame, meter, f"{path}.compressed",
+                                                           frame_at)
         except CodecError as exc:
             record.crc_ok = record.crc_ok and exc.code != "payload_crc_mismatch"
             record.problem = error(P + exc.code, exc.message, f"{path}.compressed",
@@ -356,6 +377,15 @@ class NativeDocument(AppendOnly, Document):
             out.findings.append(record.problem)
         out.records.append(record)
         return need
+
+    def _decode_again(self, k: int, need: int, total: int, frame, meter: Meter | None, path: str,
+                      frame_at: int) -> tuple[str, bytes]:
+        """A record whose value was not kept, decoded again from its pairs."""
+        compressed = b"".join(self.chunk(k + j) for j in range(need))[ENVELOPE_HEAD:total]
+        try:
+            return decode_compressed(frame, compressed, meter, path, frame_at)
+        except CodecError as exc:   # the bytes decoded when loaded: they changed since
+            raise FormatError(exc.message, path, frame_at + t8r_frame_header.sizeof(), P + exc.code) from None
 
     # -- access --------------------------------------------------------------------------------
     @property
@@ -372,15 +402,11 @@ class NativeDocument(AppendOnly, Document):
 
     def live(self) -> dict[str, bytes]:
         """The live view: last write wins, tombstones delete (key -> bincode of the stored value)."""
-        view: dict[str, bytes] = {}
-        for r in self.records:
-            if r.key is None:
-                continue
-            if r.tombstoned:
-                view.pop(r.key, None)
-            else:
-                view[r.key] = r.value
-        return view
+        return {key: r.value for key, r in self.live_records().items()}
+
+    def live_records(self) -> dict[str, Record]:
+        """The record holding each live key's value (nothing decoded)."""
+        return live_units(self.records)
 
     def __iter__(self) -> Iterator[Record]:
         return iter(self.records)
@@ -450,11 +476,15 @@ class NativeDocument(AppendOnly, Document):
         return out
 
     def to_json(self) -> dict:
+        return materialize(self.json_stream())
+
+    def json_stream(self) -> dict:
+        """`to_json` with pairs, records and live values produced one at a time while written."""
         out = {"format": "mem8", "variant": "native", "application": self.application,
-               "pair_count": len(self.pairs), "pairs": [self.pair_json(k) for k in range(len(self.pairs))]}
+               "pair_count": len(self.pairs), "pairs": Stream(self.pair_json(k) for k in range(len(self.pairs)))}
         if self.application == "st8":
-            out["records"] = [r.to_json() for r in self.records]
-            out["live"] = {k: v.hex() for k, v in self.live().items()}
+            out["records"] = Stream(r.json_item() for r in self.records)
+            out["live"] = Stream(((k, Hex(lambda r=r: r.value)) for k, r in self.live_records().items()), pairs=True)
         else:
             out["payloads"] = [p.to_json() for p in self.payloads]
         torn = self.torn_tail
@@ -466,10 +496,10 @@ class NativeDocument(AppendOnly, Document):
         lines = [f"MEM8 native pairs: {len(self.pairs)} pairs, application {self.application}, "
                  f"{int((~self.block_crc_ok).sum())} bad block seals"]
         if self.application == "st8":
-            lines.append(f"{len(self.records)} records, {len(self.live())} live keys, "
+            lines.append(f"{len(self.records)} records, {len(self.live_records())} live keys, "
                          f"{sum(r.tombstoned for r in self.records)} tombstones")
             for r in self.records[:5]:
-                lines.append(f"  @{r.offset} {r.key!r} {len(r.value or b'')} value bytes"
+                lines.append(f"  @{r.offset} {r.key!r} {r.value_len or 0} value bytes"
                              f"{' (tombstone)' if r.tombstoned else ''}")
         else:
             for p in self.payloads[:5]:

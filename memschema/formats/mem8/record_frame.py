@@ -10,12 +10,14 @@ from collections.abc import Callable
 import numpy as np
 from construct import Container
 
+from ...budget import BudgetExceeded, Meter
 from ...dtypes import struct_dtype
 from ...parsing import build, field_offset, parse
 from .codecs import CodecError, bincode, token_lzw, zlib_frame
 from .native import t8r_frame_header
 
 MAX_FRAME_LEN = 64 << 20
+KEEP_VALUE = 64 << 10     # decoded values up to this size stay in memory; larger ones are decoded again when read
 FRAME_HEADER_SIZE = t8r_frame_header.sizeof()
 _CRC_COVERS = field_offset(t8r_frame_header, "header_crc32")   # the bytes before header_crc32
 _HEADERS = struct_dtype(t8r_frame_header)
@@ -37,6 +39,25 @@ def encode_frame(key: str, value: bytes, compress: Callable[[bytes], bytes] = zl
     return build(t8r_frame_header, header, "frame") + compressed
 
 
+def kept(value: bytes) -> bytes | None:
+    """`value` if a loaded journal keeps it in memory, else None (decoded again when read)."""
+    return value if len(value) <= KEEP_VALUE else None
+
+
+def live_units(units) -> dict:
+    """Key -> the record (native) or frame (T8R) holding its live value: last write wins, a
+    tombstone deletes the key; nothing is decoded."""
+    view: dict = {}
+    for u in units:
+        if u.key is None:
+            continue
+        if u.tombstoned:
+            view.pop(u.key, None)
+        else:
+            view[u.key] = u
+    return view
+
+
 def header_problems(header) -> list[tuple[str, str, str]]:
     """(code suffix, message, field) for a frame header whose extent cannot be trusted."""
     out = []
@@ -48,16 +69,38 @@ def header_problems(header) -> list[tuple[str, str, str]]:
     return out
 
 
-def decode_compressed(header, compressed: bytes) -> tuple[str, bytes]:
-    """(key, value) of a frame whose header is sound; `CodecError` names the failing layer."""
+def decode_compressed(header, compressed, meter: Meter | None = None, path: str = "",
+                      offset: int | None = None) -> tuple[str, bytes]:
+    """(key, value) of a frame whose header is sound; `CodecError` names the failing layer.
+
+    `raw_len` is charged to `meter` (the record is keyed by `offset`) before anything is inflated;
+    the layers are streamed (zlib -> tokens -> one raw_len buffer), and a zlib error is reported
+    before a token error it causes, as when the layers ran one after the other."""
     if zlib.crc32(compressed) != header.payload_crc32:
         raise CodecError("payload_crc_mismatch", "CRC-32 of the compressed bytes does not match payload_crc32")
-    tokens = zlib_frame.inflate(compressed, header.raw_len)
+    if meter is not None:
+        try:
+            meter.charge(header.raw_len, path, offset, key=("frame", offset), what=f"record (raw_len {header.raw_len})")
+        except BudgetExceeded as exc:
+            raise CodecError("budget_exceeded", exc.message) from None
+    tokens = zlib_frame.inflate_chunks(compressed, header.raw_len)
     try:
-        raw = token_lzw.decode(tokens, header.raw_len)
+        raw = token_lzw.decode_chunks(tokens, header.raw_len)
+    except CodecError as exc:
+        if exc.code != "tokens":      # the zlib layer's own error
+            raise
+        for _ in tokens:              # a broken zlib stream explains the token error: say that instead
+            pass
+        raise _inflated(exc) from None
+    try:
         return bincode.decode_record(raw)
-    except CodecError as exc:   # offsets inside inflated data are not file offsets
-        raise CodecError(exc.code, f"{exc.message} (at byte {exc.offset} of the inflated layer)") from None
+    except CodecError as exc:
+        raise _inflated(exc) from None
+
+
+def _inflated(exc: CodecError) -> CodecError:
+    """Offsets inside inflated data are not file offsets: say which layer they count in."""
+    return CodecError(exc.code, f"{exc.message} (at byte {exc.offset} of the inflated layer)")
 
 
 def next_frame(buf, start: int) -> int | None:

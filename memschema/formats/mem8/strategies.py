@@ -6,6 +6,8 @@ convention: `valid_files(variant)` and `broken_files()` per format package).
   alone), `t8r`, `m8mem`, `seed`; `None` = any of them.
 - `broken_files()`: `(bytes, code)` pairs: a valid file damaged in one way, and the finding code
   `memschema.validate` must report for it.
+- `reseal(data)`, `MUTATORS`: checksum fix-ups and layer mutations that let fuzzed bytes reach
+  the decoders (`mutators.py`).
 
 Each layout has its own clearly separated strategy functions below.
 """
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 
 from .codecs import bincode
 from .m8mem_store import M8MemDocument
+from .mutators import MUTATORS, reseal  # noqa: F401 - the fuzzing hooks (memschema.strategies.mutate)
 from .native import PAIR_SIZE, ST8_MAGIC
 from .native_store import NativeDocument, Wave, payload_pairs
 from .seed_store import SeedDocument

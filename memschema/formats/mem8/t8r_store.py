@@ -4,18 +4,20 @@ view, checks and the append writer."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from construct import Container
 
 from ...document import Document
 from ...errors import Finding, FormatError, error, warning
+from ...jsonify import Hex, Stream, materialize
 from ...parsing import build, field_offset, parse
 from ...publish import FileStamp
 from ...registry import Detection
 from .appending import AppendOnly
 from .codecs import CodecError, bincode
 from .native import t8r_frame_header
-from .record_frame import FRAME_HEADER_SIZE, decode_compressed, encode_frame, header_problems
+from .record_frame import FRAME_HEADER_SIZE, decode_compressed, encode_frame, header_problems, kept, live_units
 from .t8r import FILE_HEADER_SIZE, MAGIC, VERSION, t8r_file_header
 
 P = "t8r."
@@ -27,22 +29,36 @@ def file_header() -> bytes:
 
 
 class Frame:
-    """One record frame (superseded ones and tombstones included)."""
+    """One record frame (superseded ones and tombstones included).  A value larger than
+    `KEEP_VALUE` is not held: reading `value` decodes the frame again (charged once)."""
 
     def __init__(self, offset: int, header: Container):
         self.offset = offset
         self.header = header
         self.key: str | None = None
-        self.value: bytes | None = None
+        self.kept: bytes | None = None
+        self.value_len: int | None = None
+        self.reload: Callable[[], tuple[str, bytes]] | None = None
         self.crc_ok = True
         self.problem: Finding | None = None
 
     @property
+    def value(self) -> bytes | None:
+        if self.kept is None and self.reload is not None:
+            return self.reload()[1]
+        return self.kept
+
+    @property
     def tombstoned(self) -> bool:
-        return self.value == bincode.NONE
+        return self.value_len == len(bincode.NONE) and self.kept == bincode.NONE
 
     def to_json(self) -> dict:
-        out = {"offset": self.offset, "key": self.key, "value": None if self.value is None else self.value.hex(),
+        return materialize(self.json_item())
+
+    def json_item(self) -> dict:
+        """`to_json` with the value as a `Hex` read when written (a large one is decoded again)."""
+        out = {"offset": self.offset, "key": self.key,
+               "value": None if self.value_len is None else Hex(lambda: self.value),
                "tombstoned": self.tombstoned, "crc_ok": self.crc_ok,
                "compressed_len": self.header.compressed_len, "raw_len": self.header.raw_len}
         if self.problem:
@@ -94,8 +110,13 @@ class T8RDocument(AppendOnly, Document):
             if end > len(buf):
                 self.torn = (pos, len(buf) - pos, f"frame needs {end - pos} bytes")
                 break
+            meter = self.meter if pos < len(self.data) else None   # pending frames are our own writes
             try:
-                frame.key, frame.value = decode_compressed(header, bytes(buf[pos + FRAME_HEADER_SIZE:end]))
+                frame.key, value = decode_compressed(header, bytes(buf[pos + FRAME_HEADER_SIZE:end]), meter,
+                                                     f"{path}.compressed", pos)
+                frame.kept, frame.value_len = kept(value), len(value)
+                if frame.kept is None:
+                    frame.reload = self._reloader(pos, end, header, meter, f"{path}.compressed")
             except CodecError as exc:
                 frame.crc_ok = exc.code != "payload_crc_mismatch"
                 frame.problem = error(P + exc.code, exc.message, f"{path}.compressed", pos + FRAME_HEADER_SIZE)
@@ -103,17 +124,18 @@ class T8RDocument(AppendOnly, Document):
             self.frames.append(frame)
             pos = end
 
+    def _reloader(self, pos: int, end: int, header, meter, path: str) -> Callable[[], tuple[str, bytes]]:
+        def again() -> tuple[str, bytes]:
+            buf = self.build() if self.pending else self.data
+            try:
+                return decode_compressed(header, bytes(buf[pos + FRAME_HEADER_SIZE:end]), meter, path, pos)
+            except CodecError as exc:   # the bytes decoded when loaded: they changed since
+                raise FormatError(exc.message, path, pos + FRAME_HEADER_SIZE, P + exc.code) from None
+        return again
+
     def live(self) -> dict[str, bytes]:
         """Last write wins; a `None` value (tombstone) deletes the key."""
-        view: dict[str, bytes] = {}
-        for f in self.frames:
-            if f.key is None:
-                continue
-            if f.tombstoned:
-                view.pop(f.key, None)
-            else:
-                view[f.key] = f.value
-        return view
+        return {key: f.value for key, f in live_units(self.frames).items()}
 
     def _append(self, key: str, value: bytes) -> None:
         if self.torn is not None:
@@ -162,13 +184,17 @@ class T8RDocument(AppendOnly, Document):
         return data[len(self.data):]
 
     def to_json(self) -> dict:
+        return materialize(self.json_stream())
+
+    def json_stream(self) -> dict:
+        """`to_json` with records and live values produced one at a time while written."""
         return {"format": "t8r", "header": {"magic": bytes(self.header.magic).hex(), "version": self.header.version},
-                "records": [f.to_json() for f in self.frames],
-                "live": {k: v.hex() for k, v in self.live().items()},
+                "records": Stream(f.json_item() for f in self.frames),
+                "live": Stream(((k, Hex(lambda f=f: f.value)) for k, f in live_units(self.frames).items()), pairs=True),
                 "torn_tail": None if self.torn is None else dict(zip(("offset", "length", "reason"), self.torn))}
 
     def summary(self) -> list[str]:
-        lines = [f"T8R journal: {len(self.frames)} frames, {len(self.live())} live keys"]
+        lines = [f"T8R journal: {len(self.frames)} frames, {len(live_units(self.frames))} live keys"]
         lines += [f"  @{f.offset} {f.key!r}{' (tombstone)' if f.tombstoned else ''}" for f in self.frames[:5]]
         if self.torn:
             lines.append(f"torn tail: {self.torn[1]} bytes at {self.torn[0]} ({self.torn[2]})")

@@ -124,7 +124,8 @@ def _header_at(data, offset: int, index: int):
     return parse(segment_header, data, offset, f"segments[{index}]", HEADER_SIZE)
 
 
-def _payload_hash(algorithm: str, payload) -> bytes | None:
+def payload_hash(algorithm: str, payload) -> bytes | None:
+    """`content_hash` of `payload` under `algorithm` (`RvfDocument.hash_algorithm`); None when unset."""
     if algorithm == "crc32_rotated":
         return hashes.crc32_rotated(payload)
     if algorithm == "xxh3_128":
@@ -170,7 +171,7 @@ def detect_dialect(data) -> tuple[str, str] | None:
             zero_hashes = False
             if stored == hashes.crc32_rotated(payload):
                 return RUNTIME, "runtime dialect (rvf-runtime RvfStore: packed segments, rotated CRC-32)"
-            if stored == _payload_hash("sha256_128", payload):
+            if stored == payload_hash("sha256_128", payload):
                 return RUVBOT, "ruvbot build-rvf.js file (packed segments, SHA-256[:16] hashes)"
             if stored in (hashes.xxh3_128_le(payload), hashes.shake256_128(payload)):
                 return SPEC, "spec dialect (XXH3/SHAKE-256 hashes)"
@@ -487,14 +488,14 @@ class RvfDocument(IndexAccess, CowAccess, Document):
         """Which known hash rule the stored `content_hash` satisfies (to explain a mismatch)."""
         payload, stored = self.payload(seg), bytes(seg.header.content_hash)
         for name in ("crc32_rotated", "xxh3_128", "shake256_128", "sha256_128"):
-            if _payload_hash(name, payload) == stored:
+            if payload_hash(name, payload) == stored:
                 return name
         return None
 
     def hash_ok(self, seg: Segment) -> bool | None:
         """Does `content_hash` match the payload under the dialect's rule?  None when unset."""
         algorithm = self.hash_algorithm(seg)
-        expected = _payload_hash(algorithm, self.payload(seg))
+        expected = payload_hash(algorithm, self.payload(seg))
         return None if expected is None else expected == bytes(seg.header.content_hash)
 
     # -- Document interface -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from ...parsing import build, locate, parse
 from . import hashes
+from .mutators import MUTATORS, reseal  # noqa: F401 - the fuzzing hooks (memschema.strategies.mutate)
 from .runtime import manifest_payload, witness_payload
 from .segment import SEG_TYPES, segment_header
 from .spec_build import spec_segment_bytes

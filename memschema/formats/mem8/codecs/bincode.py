@@ -55,7 +55,7 @@ def _sized(data: bytes, pos: int, what: str) -> tuple[bytes, int]:
     length, pos = decode_varint(data, pos)
     if length > LIMIT or pos + length > len(data):
         raise CodecError("bincode", f"{what} length {length} runs past the {len(data)}-byte record", pos)
-    return data[pos:pos + length], pos + length
+    return bytes(data[pos:pos + length]), pos + length
 
 
 def decode_bytes(data: bytes, pos: int = 0) -> tuple[bytes, int]:
@@ -66,8 +66,8 @@ def encode_record(key: str, value: bytes) -> bytes:
     return encode_string(key) + encode_bytes(value)
 
 
-def decode_record(data: bytes) -> tuple[str, bytes]:
-    """`Record {key, value}`; no trailing bytes allowed."""
+def decode_record(data) -> tuple[str, bytes]:
+    """`Record {key, value}` from bytes or a memoryview; no trailing bytes allowed."""
     if len(data) > LIMIT:
         raise CodecError("bincode", f"record of {len(data)} bytes exceeds the {LIMIT}-byte limit", 0)
     raw_key, pos = _sized(data, 0, "key")

@@ -4,9 +4,18 @@ Per-record dictionary: codes 0-255 are the bytes, each new code is `dict[prev] +
 current entry` while the dictionary holds fewer than 65536 entries.  Every code is written as a
 little-endian base-128 varint (low 7 bits first, high bit = more follows, at most 3 bytes, value
 < 65536).  Encoding is greedy longest match; decoding must produce exactly `raw_len` bytes.
+
+Decoding appends to one output buffer, never beyond `raw_len` and never allocated by what
+`raw_len` declares: a dictionary entry is the span of the output where it first appeared (an entry
+is the previous entry plus the next byte, which is where they lie in the output), so the
+dictionary costs no copies.  Once it is full (at most 65280 codes)
+every further code is a copy of a fixed span: those are applied with numpy, a slice of output at a
+time, so a long token stream costs neither Python loops nor per-code objects.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -14,7 +23,8 @@ from . import CodecError
 
 MAX_CODES = 65536
 MAX_VARINT_BYTES = 3
-_SINGLE_BYTES = tuple(bytes([i]) for i in range(256))
+ALPHABET = bytes(range(256))     # codes 0-255; the output buffer starts with them
+GATHER = 1 << 20                 # output bytes per numpy gather step
 
 
 def write_varint(value: int, out: bytearray) -> None:
@@ -46,57 +56,160 @@ def encode(data: bytes) -> bytes:
     return bytes(out)
 
 
-def read_varints(tokens: bytes) -> tuple[list[int], list[int]]:
-    """(codes, start offset of each code), vectorised; `CodecError` for a bad varint."""
-    arr = np.frombuffer(tokens, dtype=np.uint8)
-    if not len(arr):
-        return [], []
+def read_varints(tokens, base: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, start offset of each code + `base`) of complete varints, vectorised; `CodecError`
+    for a bad varint or a stream that ends inside one."""
+    codes, starts, rest = _varints(np.frombuffer(tokens, dtype=np.uint8), base)
+    if rest:
+        raise CodecError("tokens", "token stream ends inside a varint", base + len(tokens) - rest)
+    return codes, starts
+
+
+def _varints(arr: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Complete varints of `arr` and how many bytes at its end start an incomplete one."""
     ends = np.flatnonzero(arr < 0x80)
-    if not len(ends) or ends[-1] != len(arr) - 1:
-        raise CodecError("tokens", "token stream ends inside a varint", int(ends[-1]) + 1 if len(ends) else 0)
+    rest = len(arr) - (int(ends[-1]) + 1 if len(ends) else 0)
+    if rest >= MAX_VARINT_BYTES:
+        raise CodecError("tokens", f"varint longer than {MAX_VARINT_BYTES} bytes", base + len(arr) - rest)
+    if not len(ends):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), rest
     starts = np.empty_like(ends)
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
     lengths = ends - starts + 1
     if (lengths > MAX_VARINT_BYTES).any():
         at = int(starts[np.flatnonzero(lengths > MAX_VARINT_BYTES)[0]])
-        raise CodecError("tokens", f"varint longer than {MAX_VARINT_BYTES} bytes", at)
-    low = arr.astype(np.int64) & 0x7F
-    codes = low[starts].copy()
+        raise CodecError("tokens", f"varint longer than {MAX_VARINT_BYTES} bytes", base + at)
+    codes = (arr[starts] & 0x7F).astype(np.int64)
     two = lengths >= 2
-    codes[two] |= low[starts[two] + 1] << 7
+    codes[two] |= (arr[starts[two] + 1].astype(np.int64) & 0x7F) << 7
     three = lengths == 3
-    codes[three] |= low[starts[three] + 2] << 14
+    codes[three] |= (arr[starts[three] + 2].astype(np.int64) & 0x7F) << 14
     if (codes >= MAX_CODES).any():
         i = int(np.flatnonzero(codes >= MAX_CODES)[0])
-        raise CodecError("tokens", f"code {int(codes[i])} is not below {MAX_CODES}", int(starts[i]))
-    return codes.tolist(), starts.tolist()
+        raise CodecError("tokens", f"code {int(codes[i])} is not below {MAX_CODES}", base + int(starts[i]))
+    return codes, starts + base, rest
+
+
+def _code_chunks(chunks: Iterable[bytes]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(codes, starts) per chunk of the token stream; a varint cut by a chunk boundary is carried."""
+    carry, base = b"", 0
+    for chunk in chunks:
+        data = carry + bytes(chunk) if carry else chunk
+        codes, starts, rest = _varints(np.frombuffer(data, dtype=np.uint8), base)
+        carry = bytes(data[len(data) - rest:]) if rest else b""
+        base += len(data) - rest
+        yield codes, starts
+    if carry:
+        raise CodecError("tokens", "token stream ends inside a varint", base)
+
+
+class _Decoder:
+    """The output grows as codes produce it (never by what `raw_len` declares); it starts with the
+    256 single-byte entries, so every dictionary entry, literals included, is a span of it."""
+
+    def __init__(self, raw_len: int):
+        self.raw_len = raw_len
+        self.out = bytearray(ALPHABET)
+        self.src = list(range(len(ALPHABET)))           # code -> where its entry starts in `out`
+        self.len = [1] * len(ALPHABET)                  # code -> entry length
+        self.prev: tuple[int, int] | None = None        # (start, length) of the previous entry
+        self.full: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.out) - len(ALPHABET)
+
+    def _exceeds(self, at: int) -> CodecError:
+        return CodecError("tokens", f"decoded tokens exceed raw_len {self.raw_len}", at)
+
+    def sequential(self, codes: list[int], starts: np.ndarray) -> int:
+        """Apply codes while the dictionary grows; returns how many were applied.  (Few objects
+        per code: this loop runs up to 65280 times per record.)"""
+        out, src, lens = self.out, self.src, self.len
+        pos, limit = len(out), len(ALPHABET) + self.raw_len    # positions in `out`
+        prev_s, prev_l = self.prev if self.prev is not None else (-1, 0)
+        n = n0 = len(src)
+        for code in codes:
+            if n >= MAX_CODES:
+                break
+            if code < n:
+                s, length = src[code], lens[code]
+                end = pos + length
+                if end > limit:
+                    raise self._exceeds(int(starts[self._index(n, n0, prev_l)]))
+                if length == 1:
+                    out.append(out[s])
+                else:
+                    out += out[s:s + length]
+            elif code == n and prev_l:
+                length = prev_l + 1
+                end = pos + length
+                if end > limit:
+                    raise self._exceeds(int(starts[self._index(n, n0, prev_l)]))
+                out += out[prev_s:prev_s + prev_l]
+                out.append(out[prev_s])
+            else:
+                raise CodecError("tokens", f"code {code} is not in the dictionary of {n} entries",
+                                 int(starts[self._index(n, n0, prev_l)]))
+            if prev_l:
+                src.append(prev_s)                      # previous entry + this entry's first byte
+                lens.append(prev_l + 1)
+                n += 1
+            prev_s, prev_l = pos, length
+            pos = end
+        done = self._index(n, n0, prev_l)
+        self.prev = (prev_s, prev_l) if prev_l else None
+        return done
+
+    def _index(self, n: int, n0: int, prev_l: int) -> int:
+        """How many codes of this call were applied: each adds an entry, but the very first code
+        of a record (no previous entry) does not."""
+        fresh = self.prev is None
+        return 0 if fresh and not prev_l else n - n0 + fresh
+
+    def gathered(self, codes: np.ndarray, starts: np.ndarray) -> None:
+        """Apply codes of a full dictionary: each is a copy of a fixed span written earlier."""
+        if self.full is None:
+            self.full = np.asarray(self.src, np.int64), np.asarray(self.len, np.int64)
+        src, lens = self.full[0][codes], self.full[1][codes]
+        ends = self.size + np.cumsum(lens)
+        if len(ends) and ends[-1] > self.raw_len:
+            raise self._exceeds(int(starts[int(np.searchsorted(ends, self.raw_len, side="right"))]))
+        first = 0
+        while first < len(codes):   # a slice of codes producing about GATHER bytes at a time
+            last = max(first + 1, int(np.searchsorted(ends, ends[first] - lens[first] + GATHER, side="right")))
+            ln = lens[first:last]
+            offsets = np.repeat(src[first:last] - (np.cumsum(ln) - ln), ln) + np.arange(int(ln.sum()))
+            view = np.frombuffer(self.out, dtype=np.uint8)
+            part = view[offsets]
+            del view                # the buffer must not be exported while it grows
+            self.out += memoryview(part)
+            first = last
+
+    def feed(self, codes: np.ndarray, starts: np.ndarray) -> None:
+        done = 0 if len(self.src) >= MAX_CODES else self.sequential(codes[:MAX_CODES].tolist(), starts)
+        if done < len(codes):
+            self.gathered(codes[done:], starts[done:])
+
+
+def decode_chunks(chunks: Iterable[bytes], raw_len: int) -> memoryview:
+    """Exactly `raw_len` bytes from the token stream given in chunks; `CodecError` (offset into the
+    token stream) otherwise.  Memory: the output so far and one chunk of codes."""
+    dec = _Decoder(raw_len)
+    seen = [0]
+
+    def counted():
+        for chunk in chunks:
+            seen[0] += len(chunk)
+            yield chunk
+    for codes, starts in _code_chunks(counted()):
+        dec.feed(codes, starts)
+    if dec.size != raw_len:
+        raise CodecError("tokens", f"tokens decode to {dec.size} bytes, raw_len is {raw_len}", seen[0])
+    return memoryview(dec.out)[len(ALPHABET):]
 
 
 def decode(tokens: bytes, raw_len: int) -> bytes:
-    """Exactly `raw_len` bytes from `tokens`; `CodecError` (offset into `tokens`) otherwise.
-    Memory stays O(raw_len): the output is capped and every entry extends an earlier output."""
-    codes, starts = read_varints(tokens)
-    entries = list(_SINGLE_BYTES)
-    append = entries.append
-    out = bytearray()
-    size = 0
-    prev: bytes | None = None
-    for i, code in enumerate(codes):
-        n = len(entries)
-        if code < n:
-            entry = entries[code]
-        elif code == n and prev is not None:
-            entry = prev + prev[:1]
-        else:
-            raise CodecError("tokens", f"code {code} is not in the dictionary of {n} entries", starts[i])
-        size += len(entry)
-        if size > raw_len:
-            raise CodecError("tokens", f"decoded tokens exceed raw_len {raw_len}", starts[i])
-        out += entry
-        if prev is not None and n < MAX_CODES:
-            append(prev + entry[:1])
-        prev = entry
-    if size != raw_len:
-        raise CodecError("tokens", f"tokens decode to {size} bytes, raw_len is {raw_len}", len(tokens))
-    return bytes(out)
+    """Exactly `raw_len` bytes from `tokens`; `CodecError` (offset into `tokens`) otherwise."""
+    return bytes(decode_chunks([tokens], raw_len))

@@ -1,14 +1,17 @@
 """zlib layer of a record frame (MEM8.md 2.6 step 1): level 1 when writing; when reading, inflate
 at most `3·raw_len + 1` bytes as upstream does, require at most `3·raw_len` and the whole
-compressed input consumed.  Never inflates beyond that bound."""
+compressed input consumed.  Never inflates beyond that bound, and `inflate_chunks` never holds
+more than one chunk of the inflated bytes."""
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 
 from . import CodecError
 
 LEVEL = 1
+CHUNK = 1 << 20        # inflated bytes per step of inflate_chunks
 
 
 def deflate(data: bytes) -> bytes:
@@ -17,18 +20,33 @@ def deflate(data: bytes) -> bytes:
     return zlib.compress(data, LEVEL)
 
 
-def inflate(compressed: bytes, raw_len: int) -> bytes:
+def inflate_chunks(compressed, raw_len: int, chunk: int = CHUNK) -> Iterator[bytes]:
+    """The inflated bytes, `chunk` at a time; `CodecError` past `3·raw_len` bytes, for a broken or
+    incomplete stream, and for bytes after its end (raised when the generator gets there)."""
     bound = 3 * raw_len
     d = zlib.decompressobj()
-    try:
-        out = d.decompress(compressed, bound + 1)
-    except zlib.error as exc:
-        raise CodecError("zlib", f"zlib stream does not inflate: {exc}", 0) from None
-    if len(out) > bound:
-        raise CodecError("zlib", f"inflates to more than 3*raw_len = {bound} bytes", 0)
+    total = 0
+    tail = memoryview(compressed)
+    while True:
+        try:
+            out = d.decompress(tail, min(chunk, bound + 1 - total))
+        except zlib.error as exc:
+            raise CodecError("zlib", f"zlib stream does not inflate: {exc}", 0) from None
+        tail = d.unconsumed_tail
+        total += len(out)
+        if total > bound:
+            raise CodecError("zlib", f"inflates to more than 3*raw_len = {bound} bytes", 0)
+        if out:
+            yield out
+        if d.eof or (not tail and not out):
+            break
     if not d.eof:
         raise CodecError("zlib", "zlib stream is incomplete", len(compressed))
     if d.unused_data:
         consumed = len(compressed) - len(d.unused_data)
         raise CodecError("trailing_bytes", f"{len(d.unused_data)} bytes after the zlib stream", consumed)
-    return out
+
+
+def inflate(compressed, raw_len: int) -> bytes:
+    """The whole inflated stream (bounded by `3·raw_len`)."""
+    return b"".join(inflate_chunks(compressed, raw_len))
