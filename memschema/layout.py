@@ -25,8 +25,8 @@ import numpy as np
 
 from .errors import FormatError
 from .parsing import RAW_ERRORS
-from .records import serialize_elements, serialize_one, set_path
-from .walker import Leaf, Walker, Window, element_dtype, evaluate, root_context
+from .records import as_dtype, serialize_elements, serialize_one, set_path
+from .walker import Leaf, Walker, Window, element_dtype, evaluate, frombuffer, root_context
 
 
 class _Eof:
@@ -109,7 +109,7 @@ class Placed:
         return i if i >= 0 else None
 
     def record_span(self, i: int) -> tuple[int, int]:
-        if self.itemsize:
+        if self.itemsize is not None:
             start = self.start + i * self.itemsize
             return start, start + self.itemsize
         starts = self.offsets
@@ -220,6 +220,9 @@ class Layout:
             elif section.at is not None and prev_end is None and start < 0:
                 out.append(f"{describe_expr(section.at)} {start} is negative")
             extent = self._extent(section, ctx, data, start)
+            if extent is not None and extent < 0:
+                out.append(f"{section.name} has a negative size {extent} ({describe_expr(section.size)})")
+                return out
             if extent is not None and start + extent > len(data):
                 out.append(f"{section.name} ends at {start + extent}, after the end of the {len(data)}-byte file")
                 return out
@@ -355,14 +358,19 @@ class Layout:
         table = values[view.table]
         if len(elements) != len(table):
             raise FormatError(f"{len(elements)} {view.name} for {len(table)} {view.table}", view.name, None, "build")
-        region = bytearray()
-        for i, element in enumerate(elements):
-            blob = element if isinstance(element, (bytes, bytearray, memoryview)) else \
-                serialize_one(view.decl, element, f"{view.name}[{i}]", c.Container(values))
-            set_path(table, [i, view.offset], len(region))
-            set_path(table, [i, view.length], len(blob))
-            region += blob
-        values[view.region] = bytes(region)
+        blobs = [element if isinstance(element, (bytes, bytearray, memoryview)) else
+                 serialize_one(view.decl, element, f"{view.name}[{i}]", c.Container(values))
+                 for i, element in enumerate(elements)]
+        lengths = np.fromiter(map(len, blobs), np.int64, len(blobs))
+        offsets = np.cumsum(lengths) - lengths
+        if isinstance(table, np.ndarray) and table.dtype.names:   # whole columns, range-checked
+            for name, column in ((view.offset, offsets), (view.length, lengths)):
+                table[name] = as_dtype(column, table.dtype.fields[name][0], f"{view.table}[].{name}")
+        else:
+            for i, (offset, length) in enumerate(zip(offsets.tolist(), lengths.tolist())):
+                set_path(table, [i, view.offset], offset)
+                set_path(table, [i, view.length], length)
+        values[view.region] = b"".join(blobs)
 
     def _verify(self, data: bytes) -> None:
         """The built header must place the sections where they were put (writer/layout mismatch)."""
@@ -525,13 +533,13 @@ class Parsed(Mapping):
     def _repeat(self, section: Section, walker: Walker, pos: int, end: int, count: int | None) -> Placed:
         ctx = self.context
         dtype = element_dtype(section.decl, ctx)
-        if dtype is not None:
+        if dtype is not None and (dtype.itemsize or count is not None):
             n = (end - pos) // dtype.itemsize if count is None else count
             need = n * dtype.itemsize
             if pos + need > end:
                 raise FormatError(f"{n} records of {dtype.itemsize} bytes need {need} bytes, "
                                   f"{max(end - pos, 0)} remain", section.name, pos, "truncated")
-            table = np.frombuffer(self.data, dtype=dtype, count=n, offset=pos)
+            table = frombuffer(self.data, dtype, n, pos)
             if dtype.names:
                 table = table.view(np.recarray)
             placed = Placed(section, pos, pos + need, table, itemsize=dtype.itemsize)
@@ -609,6 +617,8 @@ class Parsed(Mapping):
         walker = Walker(self.data, numpy=False, sink=window)
         section = placed.section
         ctx = self.context
+        if placed.itemsize == 0:
+            return []   # records of no bytes (a zero-dimension vector table) have no fields to show
         if section.count is None:
             _safe_walk(walker, section.decl, placed.start, placed.end, section.name, ctx)
         else:

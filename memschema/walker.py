@@ -97,8 +97,17 @@ def element_dtype(elem: c.Construct, ctx) -> np.dtype | None:
             return None
         if sub is None or not isinstance(count, int) or count < 0:
             return None
-        return np.dtype((sub, (count,))) if count else None
+        return np.dtype((sub, (count,)))   # count 0: elements of no bytes (see `frombuffer`)
     return _fixed_dtype(elem)
+
+
+def frombuffer(data, dtype: np.dtype, count: int, offset: int) -> np.ndarray:
+    """`count` elements of `dtype` at `offset` of `data`, zero-copy; elements of no bytes (an
+    `Array(this.dimension, ...)` of dimension 0) make an empty (count, 0) array, which numpy's
+    frombuffer refuses."""
+    if dtype.itemsize == 0:
+        return np.zeros((count, *dtype.shape), dtype.base)
+    return np.frombuffer(data, dtype=dtype, count=count, offset=offset)
 
 
 def _strip(sc: c.Construct) -> c.Construct:
@@ -278,7 +287,7 @@ def _array(w: Walker, sc: c.Array, pos, end, path, ctx, doc):
         if w._wants(pos, pos + size):
             _array_leaves(w, sc.subcon, dtype.itemsize, count, pos, end, path, ctx)
         if w.numpy:
-            arr = np.frombuffer(w.data, dtype=dtype, count=count, offset=pos)
+            arr = frombuffer(w.data, dtype, count, pos)
             return (arr.view(np.recarray) if dtype.names else arr), pos + size
         out = c.ListContainer(w.walk(sc.subcon, pos + i * dtype.itemsize, end, f"{path}[{i}]", ctx)[0]
                               for i in range(count))
@@ -299,6 +308,8 @@ def _array(w: Walker, sc: c.Array, pos, end, path, ctx, doc):
 
 def _array_leaves(w: Walker, elem, itemsize: int, count: int, pos, end, path, ctx) -> None:
     """Leaves of the elements of a fixed-size array that overlap the window (only those are walked)."""
+    if not itemsize:
+        return
     lo = max(0, (w.sink.lo - pos) // itemsize)
     hi = count if w.sink.hi is None else min(count, -(-(w.sink.hi - pos) // itemsize))
     numpy, w.numpy = w.numpy, False
