@@ -183,6 +183,13 @@ def serialize_one(decl, value, path: str, ctx: Mapping | None = None) -> bytes:
             return bytes(value)
     if isinstance(value, (np.void, np.record)):
         return value.tobytes()
+    if isinstance(_strip(decl), c.Select) and not isinstance(value, (bytes, bytearray, memoryview)):
+        for alternative in _strip(decl).subcons:      # as construct's Select builds: the first that takes it
+            try:
+                return serialize_one(alternative, value, path, ctx)
+            except FormatError:
+                continue
+        raise FormatError("no alternative of the declaration builds this value", path, None, "build")
     if isinstance(value, Mapping) and isinstance(_strip(decl), c.Struct):
         value = _fill_nested(decl, value, path)
         if any(isinstance(v, (np.ndarray, Columns)) for v in value.values()):
@@ -231,7 +238,7 @@ class Columns(dict):
 
 
 def _build_fields(struct: c.Struct, value: Mapping, path: str, ctx: Mapping | None) -> bytes:
-    """A Struct whose `Array` fields hold numpy arrays (fixed-size elements: their bytes) or
+    """A Struct whose `Array` (or `GreedyRange`) fields hold numpy arrays (fixed-size elements: their bytes) or
     `Columns` (variable-size records): those fields are serialized in bulk, the others by construct
     with the record's fields as context (so `this.n` and `Rebuild` expressions still work)."""
     from .walker import element_dtype
@@ -241,9 +248,11 @@ def _build_fields(struct: c.Struct, value: Mapping, path: str, ctx: Mapping | No
         v = value.get(sc.name) if sc.name else None
         inner = _strip(sc)
         where = f"{path}.{sc.name}".lstrip(".")
-        if isinstance(inner, c.Array) and isinstance(v, (np.ndarray, Columns)):
+        if isinstance(inner, (c.Array, c.GreedyRange)) and isinstance(v, (np.ndarray, Columns)):
             try:
-                n = inner.count(context) if callable(inner.count) else inner.count
+                n = len(v) if isinstance(v, np.ndarray) else None
+                if isinstance(inner, c.Array):
+                    n = inner.count(context) if callable(inner.count) else inner.count
             except RAW_ERRORS as exc:
                 raise FormatError(f"array count: {exc}", where, None, "build") from None
             if isinstance(v, Columns):
@@ -302,7 +311,7 @@ def serialize_columns(decl, columns: Mapping, path: str = "", count: int | None 
                 measured[ref] = np.fromiter(map(len, v), np.int64, len(v)) if isinstance(inner, c.Bytes) \
                     else np.asarray(v[1], np.int64)
     given.update(measured)
-    n = count if count is not None else max((len(v) for v in given.values() if not isinstance(v, tuple)),
+    n = count if count is not None else max((len(v[1]) if isinstance(v, tuple) else len(v) for v in given.values()),
                                             default=0)
     for sc in struct.subcons:
         inner = _strip(sc)

@@ -97,7 +97,10 @@ def element_dtype(elem: c.Construct, ctx) -> np.dtype | None:
             return None
         if sub is None or not isinstance(count, int) or count < 0:
             return None
-        return np.dtype((sub, (count,)))   # count 0: elements of no bytes (see `frombuffer`)
+        try:
+            return np.dtype((sub, (count,)))   # count 0: elements of no bytes (see `frombuffer`)
+        except ValueError:                     # a count numpy cannot express: walked, and refused there
+            return None
     return _fixed_dtype(elem)
 
 
@@ -289,8 +292,12 @@ def _array(w: Walker, sc: c.Array, pos, end, path, ctx, doc):
         if w.numpy:
             arr = frombuffer(w.data, dtype, count, pos)
             return (arr.view(np.recarray) if dtype.names else arr), pos + size
-        out = c.ListContainer(w.walk(sc.subcon, pos + i * dtype.itemsize, end, f"{path}[{i}]", ctx)[0]
-                              for i in range(count))
+        sink, w.sink = w.sink, None        # the leaves were listed above, for the window only
+        try:
+            out = c.ListContainer(w.walk(sc.subcon, pos + i * dtype.itemsize, end, f"{path}[{i}]", ctx)[0]
+                                  for i in range(count))
+        finally:
+            w.sink = sink
         return out, pos + size
     excess = count - (end - pos)
     if excess > 0:
@@ -414,6 +421,16 @@ def _pass(w: Walker, sc, pos, end, path, ctx, doc):
     return None, pos
 
 
+def _check(w: Walker, sc: c.Check, pos, end, path, ctx, doc):   # a condition, not a field: no leaf
+    try:
+        ok = evaluate(sc.func, ctx)
+    except RAW_ERRORS as exc:
+        raise _fail(exc, path, pos) from None
+    if not ok:
+        raise FormatError("check failed", path, pos, "check")
+    return None, pos
+
+
 def _if(w: Walker, sc: c.IfThenElse, pos, end, path, ctx, doc):
     try:
         cond = evaluate(sc.condfunc, ctx)
@@ -487,7 +504,7 @@ _HANDLERS: dict[type, Callable] = {
     type(c.GreedyBytes): _greedy_bytes, c.Const: _const, c.Computed: _computed,
     c.Default: _passthrough, c.Rebuild: _passthrough, type(c.Pass): _pass, c.IfThenElse: _if,
     c.Switch: _switch, c.Select: _select, c.FixedSized: _fixed_sized, c.Prefixed: _prefixed,
-    c.Padded: _padded, c.Pointer: _pointer, c.Peek: _peek,
+    c.Padded: _padded, c.Pointer: _pointer, c.Peek: _peek, c.Check: _check,
 }
 _HANDLERS_BY_BASE: tuple = ((c.Adapter, _adapter),)
 
