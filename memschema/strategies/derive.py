@@ -341,8 +341,8 @@ class _Compiler:
             return cp(d.subcon, path, hint, hints)
         if isinstance(d, c.Switch):
             cases = {k: cp(v, f"{path}<{k}>", hint, hints) for k, v in d.cases.items()}
-            default = cp(d.default, f"{path}<default>", hint, hints)
             failing = isinstance(d.default, type(c.Error)) or d.default is c.Error
+            default = None if failing else cp(d.default, f"{path}<default>", hint, hints)
 
             def draw_switch(draw, ctx):
                 key = _evaluate(d.keyfunc, ctx)
@@ -385,7 +385,13 @@ class _Compiler:
             return Node(lambda draw, ctx: OMIT, omit=True)
         if isinstance(d, type(c.Pass)):
             return Node(lambda draw, ctx: None)
-        if isinstance(d, (c.Check, type(c.Index), type(c.Terminated), type(c.Tell))):
+        if isinstance(d, c.Check):          # a condition on earlier fields: draws it refuses are rejected
+            def draw_check(draw, ctx):
+                if _evaluate(d.func, ctx) is False:
+                    reject()
+                return OMIT
+            return Node(draw_check, omit=True)
+        if isinstance(d, (type(c.Index), type(c.Terminated), type(c.Tell))):
             return Node(lambda draw, ctx: OMIT, omit=True)
         if isinstance(d, c.LazyBound):
             key = id(d)
