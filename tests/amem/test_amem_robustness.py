@@ -104,11 +104,11 @@ def test_amem_spec_cluster_map_with_empty_centroids_cannot_exhaust_memory():
     from memschema.strategies import check_bytes_survive
     decl = memschema.declarations()["amem.spec_cluster_map"]
     data = decl.build({"index_type": 4, "num_clusters": 0, "dimension": 0, "centroids": [], "assignments": []},
-                      node_count=0)
+                      header={"node_count": 0})
     data = data[:4] + (0xFFFFFFFF).to_bytes(4, "little") + data[8:]
     started = time.monotonic()
     with pytest.raises(memschema.FormatError) as exc:
         memschema.parse_as("amem.spec_cluster_map", data)
     assert exc.value.path == "spec_cluster_map.centroids"
-    assert check_bytes_survive(decl, data, node_count=0) is False
+    assert check_bytes_survive(decl, data, header={"node_count": 0}) is False
     assert time.monotonic() - started < 1

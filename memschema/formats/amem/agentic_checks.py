@@ -1,195 +1,224 @@
-"""Validation of a loaded agentic-memory file (AMEM.md 2.7-2.9) and the `inspect` summary.
+"""Validation of a loaded agentic-memory file (AMEM.md 2.7-2.9, AMEM-VERSIONS.md) under the
+severity policy: *error* = upstream cannot read the file as its writer meant (it rejects it, data is
+lost or unreachable, a reference points nowhere, a count contradicts the bytes); *warning* = the
+data is intact but something is off (an index upstream rebuilds, padding, order); *info* = worth
+knowing.
 
-Errors are what makes the upstream reader refuse the file or what loses data; warnings are what it
-accepts but a correct writer never produces."""
+Validation streams: contents are decoded, checked and tokenized one node at a time (only the term
+postings are kept), vectors are scanned in chunks, and the indexes are compared byte for byte with
+the bodies a writer stores for these records; only a body that differs is parsed, to say how."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ...errors import Finding, Findings, FormatError, Severity, error, warning
-from ...parsing import locate
+from ...errors import Finding, Findings, FormatError, error, warning
+from ...parsing import field_offset
+from ...records import default_of, fields
+from ...walker import parse_value
 from . import agentic
-from .agentic_store import EDGE_NAMES, EVENT_NAMES, AgenticDocument, expected_terms, ints
-from .detect import agentic_problems
+from .agentic_store import EDGE_NAMES, EVENT_NAMES, AgenticDocument
+from .findings import each, info
+from .indexes import TermCollector
+from .writer import edge_scan
 
-HEADER_FIELDS = {"node_table_offset", "edge_table_offset", "content_block_offset", "feature_vec_offset"}
-MAX_CONTENT = 65_536
+MAX_CONTENT = 65_536       # upstream's per-node content limit (enforced when a node is added)
+VECTOR_ROWS = 1 << 15      # vectors are checked this many rows at a time
+MAX_EVENT_TYPE, MAX_EDGE_TYPE = max(EVENT_NAMES), max(EDGE_NAMES)
+REBUILT = (agentic.TAG_TYPE, agentic.TAG_TEMPORAL, agentic.TAG_SESSION)   # upstream rebuilds these from the nodes
 
 
-def info(code: str, message: str, path: str = "", offset: int | None = None) -> Finding:
-    return Finding(Severity.INFO, code, message, path, offset)
-
-
-def _rows(mask) -> list[int]:
-    return np.nonzero(np.asarray(mask))[0].tolist()
+def padding_fields(decl) -> list[str]:
+    """The record's padding: byte fields whose declared default is all zero."""
+    return [sc.name for sc in fields(decl) if isinstance(default_of(sc), bytes) and not any(default_of(sc))]
 
 
 def check_agentic(doc: AgenticDocument, strict: bool = False) -> list[Finding]:
     out = Findings()
     strictly = error if strict else warning
     h = doc.header
-    at = lambda name: locate(agentic.header, h, name)
-    if h.version > 1:
-        out.add(error("amem.unsupported_version", f"version {h.version} > 1: readers must reject it",
-                      "header.version", at("version")))
-    elif h.version == 0:
-        out.add(warning("amem.version_zero", "version 0 (accepted upstream, never written)", "header.version",
-                        at("version")))
-    for problem in agentic_problems(doc.data):
-        name = problem.split()[0]
-        field = name if name in HEADER_FIELDS else "feature_vec_offset"
-        out.add(error("amem.inconsistent_header", problem, f"header.{field}", at(field)))
+    if h.version > agentic.FORMAT_VERSION:
+        out.add(error("amem.unsupported_version", f"version {h.version} > {agentic.FORMAT_VERSION}: upstream rejects "
+                      "the file (UnsupportedVersion); the MCP server moves it to <name>.corrupt.bak and starts an "
+                      "empty brain", "header.version", doc.offset_of("header.version")))
+    elif h.version < agentic.FORMAT_VERSION:
+        out.add(warning("amem.version_zero", f"legacy version {h.version}, read like version 1 upstream; the "
+                        "AgenticMemory MCP server rewrites it as version 1 when it opens it under the default "
+                        "auto-safe migration policy (after a checkpoint in .amem-migrations/), refuses to start "
+                        "under AMEM_STORAGE_MIGRATION_POLICY=strict, and upgrades it without a checkpoint at the "
+                        "next save under off", "header.version", doc.offset_of("header.version")))
+    for problem in doc.placement_problems:
+        where = problem.split()[0]
+        path = where if where.startswith("header.") else "header.feature_vec_offset"
+        out.add(error("amem.inconsistent_header", problem, path, doc.offset_of(path)))
     _check_nodes(doc, out, strictly)
-    _check_content(doc, out)
     _check_edges(doc, out, strictly)
-    if doc.vectors.size and not np.isfinite(doc.vectors).all():
-        rows = _rows(~np.isfinite(doc.vectors).all(axis=1))
-        for i in rows:
-            out.add(warning("amem.vector_nonfinite", "vector holds NaN or infinity", f"vectors[{i}]",
-                            h.feature_vec_offset + 4 * h.dimension * i))
-    _check_indexes(doc, out, strictly)
+    terms = _check_contents(doc, out)
+    _check_vectors(doc, out)
+    _check_indexes(doc, out, strictly, terms)
     has_terms = any(t in (agentic.TAG_TERMS, agentic.TAG_DOC_LENGTHS) for t, *_ in doc.index_entries)
-    want = 3 if (doc.node_count and has_terms) else 0
+    want = agentic.FLAG_TERM_INDEX | agentic.FLAG_DOC_LENGTHS if (doc.node_count and has_terms) else 0
     if h.flags != want:
         out.add(warning("amem.flags", f"flags {h.flags:#x}, a writer of this index block writes {want} "
-                        "(flags are ignored on read)", "header.flags", at("flags")))
+                        "(flags are ignored on read)", "header.flags", doc.offset_of("header.flags")))
     return out.close()
 
 
 def _check_nodes(doc: AgenticDocument, out: Findings, strictly) -> None:
     n = doc.nodes
-    for i in _rows(n["event_type"] > 5):
-        out.add(error("amem.unknown_event_type", f"event_type {int(n['event_type'][i])} (0-5 known): the upstream "
-                      "reader rejects the whole file", f"nodes[{i}].event_type", doc.node_offset(i, "event_type")))
-    for pad in ("padding", "padding_tail"):
-        for i in _rows(n[pad].any(axis=1)):
-            out.add(strictly("amem.nonzero_padding", f"{pad} bytes are not zero", f"nodes[{i}].{pad}",
-                             doc.node_offset(i, pad)))
-    ids = n["id"]
-    uniq, counts = np.unique(ids, return_counts=True)
-    for dup in uniq[counts > 1][:MAX_REPORT]:
-        i = int(np.nonzero(ids == dup)[0][1])
-        out.add(warning("amem.duplicate_id", f"id {int(dup)} is used by more than one node", f"nodes[{i}].id",
-                        doc.node_offset(i, "id")))
-    if len(ids) > 1 and (np.diff(ids.astype(np.float64)) < 0).any() and not (counts > 1).any():
-        i = int(np.nonzero(ids[1:] < ids[:-1])[0][0]) + 1
+    each(out, n["event_type"] > MAX_EVENT_TYPE, lambda i: error(
+        "amem.unknown_event_type", f"event_type {int(n['event_type'][i])} (0-{MAX_EVENT_TYPE} known): the upstream "
+        "reader rejects the whole file", f"nodes[{i}].event_type", doc.node_offset(i, "event_type")))
+    for pad in padding_fields(agentic.node_record):
+        each(out, n[pad].any(axis=1), lambda i, pad=pad: strictly(
+            "amem.nonzero_padding", f"{pad} bytes are not zero", f"nodes[{i}].{pad}", doc.node_offset(i, pad)))
+    ids = doc.ids
+    order = np.argsort(ids, kind="stable")
+    repeated = np.zeros(len(ids), bool)
+    repeated[order[1:]] = ids[order[1:]] == ids[order[:-1]]
+    each(out, repeated, lambda i: error(
+        "amem.duplicate_id", f"id {int(ids[i])} is used by an earlier node too: upstream finds nodes by id, so this "
+        "one cannot be reached and edges naming the id are ambiguous", f"nodes[{i}].id", doc.node_offset(i, "id")))
+    if len(ids) > 1 and not repeated.any() and (ids[1:] < ids[:-1]).any():
+        i = int(np.flatnonzero(ids[1:] < ids[:-1])[0]) + 1
         out.add(warning("amem.ids_unsorted", "node ids are not ascending (the writer writes graph order)",
                         f"nodes[{i}].id", doc.node_offset(i, "id")))
     conf = n["confidence"]
-    for i in _rows(~((conf >= 0) & (conf <= 1))):
-        out.add(warning("amem.confidence_range", f"confidence {float(conf[i])} outside [0, 1]",
-                        f"nodes[{i}].confidence", doc.node_offset(i, "confidence")))
-    # edge_offset/edge_count as the writer's forward scan computes them from the sorted edges
-    e = doc.edges
-    pos = 0
-    src = e["source_id"]
-    offs, cnts = n["edge_offset"], n["edge_count"]
-    for i in range(doc.node_count):
-        start = pos
-        node_id = ids[i]
-        while pos < len(src) and src[pos] == node_id:
-            pos += 1
-        if int(offs[i]) != agentic.EDGE_SIZE * start or int(cnts[i]) != pos - start:
-            out.add(warning("amem.edge_offset_mismatch", f"edge_offset {int(offs[i])}/edge_count {int(cnts[i])}, "
-                            f"the edge table gives {agentic.EDGE_SIZE * start}/{pos - start}",
-                            f"nodes[{i}].edge_offset", doc.node_offset(i, "edge_offset")))
-
-
-MAX_REPORT = 50
-
-
-def _check_content(doc: AgenticDocument, out: Findings) -> None:
-    h = doc.header
-    block_end = h.feature_vec_offset
-    spans = []
-    for i in range(doc.node_count):
-        start, length = doc.blob_span(i)
-        spans.append((start, length, i))
-        path = f"nodes[{i}].content_offset"
-        if start + length > len(doc.data):
-            out.add(error("amem.content_out_of_bounds", f"blob [{start}, {start + length}) runs past the end of "
-                          f"the {len(doc.data)}-byte file", path, doc.node_offset(i, "content_offset")))
-            continue
-        if start + length > block_end:
-            out.add(error("amem.content_outside_block", f"blob [{start}, {start + length}) is not inside the "
-                          f"content block [{h.content_block_offset}, {block_end})", path,
-                          doc.node_offset(i, "content_offset")))
-        if length == 0:
-            out.add(info("amem.empty_blob", "content_length 0 (content \"\"; the writer stores a 5-byte blob)",
-                         f"nodes[{i}].content_length", doc.node_offset(i, "content_length")))
-            continue
-        try:
-            text = doc.content(i)
-        except FormatError as exc:
-            out.add(Finding.from_error(exc))
-            continue
-        if len(text.encode("utf-8")) > MAX_CONTENT:
-            out.add(warning("amem.content_too_long", f"content of {len(text.encode('utf-8'))} bytes exceeds the "
-                            f"{MAX_CONTENT}-byte limit upstream enforces when adding a node", f"content[{i}]", start))
-    pos = h.content_block_offset
-    for start, length, i in sorted(spans):
-        if length and start != pos:
-            out.add(warning("amem.content_layout", f"blob starts at {start}, the previous one ends at {pos} "
-                            "(gap or overlap)", f"nodes[{i}].content_offset", doc.node_offset(i, "content_offset")))
-        pos = max(pos, start + length)
-    if doc.node_count and pos != block_end and pos <= len(doc.data):
-        out.add(warning("amem.content_layout", f"blobs end at {pos}, the content block at {block_end}",
-                        "header.feature_vec_offset", locate(agentic.header, h, "feature_vec_offset")))
+    each(out, ~((conf >= 0) & (conf <= 1)), lambda i: warning(
+        "amem.confidence_range", f"confidence {float(conf[i])} outside [0, 1]", f"nodes[{i}].confidence",
+        doc.node_offset(i, "confidence")))
+    # edge_offset/edge_count: a cache of the edge table, as the writer's forward scan computes it
+    first, counts = edge_scan(ids.tolist(), doc.edges["source_id"].tolist())
+    want_offset = np.asarray(first, np.uint64) * np.uint64(agentic.edge_record.sizeof())
+    want_count = np.asarray(counts, np.int64)
+    each(out, (n["edge_offset"] != want_offset) | (n["edge_count"] != want_count), lambda i: warning(
+        "amem.edge_offset_mismatch", f"edge_offset {int(n['edge_offset'][i])}/edge_count {int(n['edge_count'][i])}, "
+        f"the edge table gives {int(want_offset[i])}/{int(want_count[i])}", f"nodes[{i}].edge_offset",
+        doc.node_offset(i, "edge_offset")))
 
 
 def _check_edges(doc: AgenticDocument, out: Findings, strictly) -> None:
     e = doc.edges
-    for j in _rows(e["edge_type"] > 6):
-        out.add(error("amem.unknown_edge_type", f"edge_type {int(e['edge_type'][j])} (0-6 known): the upstream "
-                      "reader rejects the whole file", f"edges[{j}].edge_type", doc.edge_offset(j, "edge_type")))
-    for j in _rows(e["padding"].any(axis=1)):
-        out.add(strictly("amem.nonzero_padding", "padding bytes are not zero", f"edges[{j}].padding",
-                         doc.edge_offset(j, "padding")))
+    each(out, e["edge_type"] > MAX_EDGE_TYPE, lambda j: error(
+        "amem.unknown_edge_type", f"edge_type {int(e['edge_type'][j])} (0-{MAX_EDGE_TYPE} known): the upstream "
+        "reader rejects the whole file", f"edges[{j}].edge_type", doc.edge_offset(j, "edge_type")))
+    for pad in padding_fields(agentic.edge_record):
+        each(out, e[pad].any(axis=1), lambda j, pad=pad: strictly(
+            "amem.nonzero_padding", f"{pad} bytes are not zero", f"edges[{j}].{pad}", doc.edge_offset(j, pad)))
     if len(e) > 1:
-        key = np.lexsort((e["target_id"], e["source_id"]))
-        if (key != np.arange(len(e))).any():
-            s, t = e["source_id"], e["target_id"]
-            bad = (s[1:] < s[:-1]) | ((s[1:] == s[:-1]) & (t[1:] < t[:-1]))
-            j = int(np.nonzero(bad)[0][0]) + 1
+        s, t = e["source_id"], e["target_id"]
+        bad = (s[1:] < s[:-1]) | ((s[1:] == s[:-1]) & (t[1:] < t[:-1]))
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0]) + 1
             out.add(warning("amem.edges_unsorted", "edges are not sorted by (source_id, target_id) (upstream "
                             "re-sorts on load)", f"edges[{j}].source_id", doc.edge_offset(j, "source_id")))
-    known = doc.ids
     for side in ("source_id", "target_id"):
-        for j in _rows(~np.isin(e[side], known)):
-            out.add(warning("amem.dangling_edge", f"{side} {int(e[side][j])} is not a node id", f"edges[{j}].{side}",
-                            doc.edge_offset(j, side)))
+        each(out, ~np.isin(e[side], doc.ids), lambda j, side=side: error(
+            "amem.dangling_edge", f"{side} {int(e[side][j])} is no node's id: the edge points nowhere",
+            f"edges[{j}].{side}", doc.edge_offset(j, side)))
     w = e["weight"]
-    for j in _rows(~((w >= 0) & (w <= 1))):
-        out.add(warning("amem.weight_range", f"weight {float(w[j])} outside [0, 1]", f"edges[{j}].weight",
-                        doc.edge_offset(j, "weight")))
+    each(out, ~((w >= 0) & (w <= 1)), lambda j: warning(
+        "amem.weight_range", f"weight {float(w[j])} outside [0, 1]", f"edges[{j}].weight",
+        doc.edge_offset(j, "weight")))
 
 
-def _check_indexes(doc: AgenticDocument, out: Findings, strictly) -> None:
+def _check_contents(doc: AgenticDocument, out: Findings) -> TermCollector | None:
+    """Decode, check and tokenize every content, one at a time.  The term postings (for tags 5 and
+    6) are returned when every content decoded."""
+    placed = doc.parsed.placed["content_block"]
+    block_start, block_end = placed.start, placed.end
+    starts, lengths, prefixes = doc._blobs
+    ids = doc.ids.tolist()
+    terms: TermCollector | None = TermCollector()
+    size = len(doc.data)
+    for i in range(doc.node_count):
+        start, length = starts[i], lengths[i]
+        if start < 0 or start + length > size:
+            out.add(error("amem.content_out_of_bounds", f"blob [{start}, {start + length}) runs past the end of "
+                          f"the {size}-byte file", f"nodes[{i}].content_offset", doc.node_offset(i, "content_offset")))
+            terms = None
+            continue
+        if length and (start < block_start or start + length > block_end):
+            out.add(error("amem.content_outside_block", f"blob [{start}, {start + length}) is not inside the "
+                          f"content block [{block_start}, {block_end}): the header and the node disagree",
+                          f"nodes[{i}].content_offset", doc.node_offset(i, "content_offset")))
+        if length == 0:
+            out.add(info("amem.empty_blob", "content_length 0 (content \"\"; the writer stores a 5-byte blob)",
+                         f"nodes[{i}].content_length", doc.node_offset(i, "content_length")))
+        try:
+            text = doc.content(i)
+        except FormatError as exc:
+            out.add(Finding.from_error(exc))
+            terms = None
+            continue
+        if prefixes[i] > MAX_CONTENT:
+            out.add(warning("amem.content_too_long", f"content of {prefixes[i]} bytes exceeds the {MAX_CONTENT}-byte "
+                            "limit upstream enforces when adding a node", f"content[{i}]", start))
+        if terms is not None:
+            terms.add(ids[i], text)
+    _check_blob_layout(doc, out, np.asarray(starts, np.int64), np.asarray(lengths, np.int64), block_start, block_end)
+    return terms
+
+
+def _check_blob_layout(doc: AgenticDocument, out: Findings, starts, lengths, block_start: int, block_end: int) -> None:
+    """Blobs follow each other from the start of the content block to its end (gaps, overlaps and
+    shared blobs read fine upstream: warnings)."""
+    used = np.flatnonzero((lengths > 0) & (starts >= 0) & (starts + lengths <= len(doc.data)))
+    if not len(used):
+        return
+    used = used[np.argsort(starts[used], kind="stable")]
+    ends = starts[used] + lengths[used]
+    previous = np.maximum.accumulate(np.concatenate([[block_start], ends[:-1]]))
+    each(out, starts[used] != previous, lambda k: warning(
+        "amem.content_layout", f"blob starts at {int(starts[used[k]])}, the previous one ends at {int(previous[k])} "
+        "(gap, overlap or shared blob)", f"nodes[{int(used[k])}].content_offset",
+        doc.node_offset(int(used[k]), "content_offset")))
+    end = int(ends.max())
+    if end != block_end:
+        out.add(warning("amem.content_layout", f"blobs end at {end}, the content block at {block_end}",
+                        "header.feature_vec_offset", doc.offset_of("header.feature_vec_offset")))
+
+
+def _check_vectors(doc: AgenticDocument, out: Findings) -> None:
+    vectors = doc.vectors
+    if not vectors.size:
+        return
+    bad = np.zeros(len(vectors), bool)
+    for at in range(0, len(vectors), VECTOR_ROWS):
+        bad[at:at + VECTOR_ROWS] = ~np.isfinite(vectors[at:at + VECTOR_ROWS]).all(axis=1)
+    each(out, bad, lambda i: warning("amem.vector_nonfinite", "vector holds NaN or infinity", f"vectors[{i}]",
+                                     doc.offset_of(f"vectors[{i}]")))
+
+
+def _check_indexes(doc: AgenticDocument, out: Findings, strictly, terms: TermCollector | None) -> None:
     entries = doc.index_entries
     tags = [t for t, *_ in entries]
-    trailing = bytes(doc.index.trailing)
-    tail_at = len(doc.data) - len(trailing)
-    if len(trailing) >= agentic.ENTRY_HEAD:
-        out.add(error("amem.index_truncated", f"an index entry at {tail_at} runs past the end of the file: upstream "
-                      "stops there and loses it and everything after it", "index.trailing", tail_at))
-    elif trailing:
-        out.add(strictly("amem.trailing_bytes", f"{len(trailing)} bytes after the last index entry", "index.trailing",
-                         tail_at))
+    tail = doc.parsed.placed["index"].tail
+    if tail is not None and tail.length >= field_offset(agentic.index_entry, "body"):
+        tag = doc.data[tail.offset]
+        name = agentic.INDEX_NAMES.get(tag, f"tag {tag}")
+        lost = tag == agentic.TAG_CLUSTER        # the one index nothing can rebuild
+        out.add((error if lost else warning)(
+            "amem.index_truncated", f"the {name} entry at {tail.offset} runs past the end of the file: upstream "
+            "stops reading there, so it and every later entry are absent" +
+            (" (the cluster map cannot be rebuilt)" if lost else " (the nodes are intact; upstream rebuilds indexes)"),
+            "index.tail", tail.offset))
+    elif tail is not None:
+        out.add(strictly("amem.trailing_bytes", f"{tail.length} bytes after the last index entry", "index.tail",
+                         tail.offset))
     for k, (tag, at, length, _) in enumerate(entries):
         if tag not in agentic.INDEX_BODIES:
             out.add(warning("amem.unknown_index_tag", f"unknown index tag {tag} ({length} bytes): skipped, "
-                            "kept on dump",
-                            f"index.entries[{k}].tag", at))
+                            "kept on dump", f"index[{k}].tag", at))
         elif tags.count(tag) > 1 and tags.index(tag) != k:
             out.add(warning("amem.duplicate_index_tag", f"tag {tag} appears again (the later copy wins upstream)",
-                            f"index.entries[{k}].tag", at))
-    for tag in (1, 2, 3, 4):
+                            f"index[{k}].tag", at))
+    for tag in (*REBUILT, agentic.TAG_CLUSTER):
         if tag not in tags:
             out.add(warning("amem.index_missing", f"no {agentic.INDEX_NAMES[tag]} (tag {tag}); the writer always "
                             "writes it", "index", doc.index_offset))
     if doc.node_count:
-        for tag in (5, 6):
+        for tag in (agentic.TAG_TERMS, agentic.TAG_DOC_LENGTHS):
             if tag not in tags:
                 out.add(info("amem.index_missing", f"no {agentic.INDEX_NAMES[tag]} (tag {tag}): written by 0.2+ "
                              "writers only; BM25 search has no index", "index", doc.index_offset))
@@ -197,111 +226,133 @@ def _check_indexes(doc: AgenticDocument, out: Findings, strictly) -> None:
     if known != sorted(known):
         out.add(info("amem.index_order", f"index tags in order {tags}, the writer writes them ascending", "index",
                      doc.index_offset))
-    for tag, (value, err, start) in doc.index_bodies.items():
-        name = agentic.INDEX_NAMES[tag]
-        if err is not None:
-            sev = error if err.code == "amem.index_corrupt" else warning
-            out.add(sev(err.code, err.message, f"indexes.{name}" + (f".{err.path}" if err.path != name else ""),
-                        err.offset))
-        if value is None:
-            continue
-        for problem in doc._index_mismatches(tag, value)[:MAX_REPORT]:
-            out.add(strictly("amem.index_mismatch", f"{name} disagrees with the node records: {problem} "
-                             "(upstream rebuilds it on load)", f"indexes.{name}", start))
+    for tag in REBUILT:
+        if doc.stored_body(tag) is not None and not doc.index_consistent(tag):
+            _explain_index(doc, out, strictly, tag, None)
     _check_clusters(doc, out)
-    _check_terms(doc, out)
+    if terms is not None:
+        for tag, expected in ((agentic.TAG_TERMS, terms.term_index_body), (agentic.TAG_DOC_LENGTHS,
+                                                                           terms.doc_lengths_body)):
+            stored = doc.stored_body(tag)
+            if stored is None:
+                continue
+            try:
+                want = expected()
+            except FormatError:
+                continue        # ids too large for a dense doc-lengths table: nothing to compare
+            if stored == want:
+                if tag == agentic.TAG_TERMS:
+                    _long_terms(doc, out, terms)
+                continue
+            _explain_index(doc, out, strictly, tag, want)
+
+
+def _long_terms(doc: AgenticDocument, out: Findings, terms: TermCollector) -> None:
+    for term, size in terms.long_terms()[:out.cap]:
+        out.add(warning("amem.term_length_wrapped", f"the {size}-byte term {term[:20]!r}... does not fit its u16 "
+                        f"length: written (as upstream writes it) with length {size % (1 << 16)}, so upstream's reader "
+                        "cannot parse the term index and searches without one (it is rebuilt on the next save)",
+                        "indexes.term_index", doc.index_body(agentic.TAG_TERMS)[2]))
+
+
+def _named_ids(tag: int, value) -> np.ndarray:
+    """The node ids an index body names."""
+    if tag == agentic.TAG_TYPE:
+        parts = [np.asarray(g.node_ids) for g in value.groups]
+    elif tag == agentic.TAG_SESSION:
+        parts = [np.asarray(s.node_ids) for s in value.sessions]
+    elif tag == agentic.TAG_CLUSTER:
+        parts = [np.asarray(c.node_ids) for c in value.clusters]
+    elif tag == agentic.TAG_TEMPORAL:
+        parts = [np.asarray(value.entries.node_id)]
+    elif tag == agentic.TAG_TERMS:
+        parts = [np.asarray(t.postings.node_id) for t in value.terms]
+    else:
+        parts = []
+    return np.concatenate(parts).astype(np.uint64) if parts else np.zeros(0, np.uint64)
+
+
+def _explain_index(doc: AgenticDocument, out: Findings, strictly, tag: int, want: bytes | None) -> None:
+    """A stored body that is not what a writer stores: parse it and say how it differs."""
+    name = agentic.INDEX_NAMES[tag]
+    value, err, start = doc.index_body(tag)
+    if err is not None:     # upstream rebuilds or (tags 5/6) silently drops an index it cannot parse
+        out.add(warning(err.code, f"{err.message} (upstream {'drops' if tag > agentic.TAG_CLUSTER else 'rebuilds'} "
+                        "this index)", f"indexes.{name}" + (f".{err.path}" if err.path != name else ""), err.offset))
+    if value is None:
+        return
+    dangling = np.setdiff1d(_named_ids(tag, value), doc.ids)
+    if len(dangling):
+        out.add(error("amem.index_dangling", f"{name} names {len(dangling)} node ids that no node has "
+                      f"(e.g. {dangling[:5].tolist()}): a node id was lost or changed", f"indexes.{name}", start))
+    expected = None if want is None else parse_value(agentic.INDEX_BODIES[tag], want, 0, name)[0]
+    for problem in _mismatches(doc, tag, value, expected)[:out.cap]:
+        code = "amem.index_mismatch" if tag in REBUILT else \
+            ("amem.term_index_mismatch" if tag == agentic.TAG_TERMS else "amem.doc_lengths_mismatch")
+        out.add(strictly(code, f"{name} disagrees with the node records: {problem} (upstream rebuilds it on "
+                         "load)" if tag in REBUILT else f"{name} disagrees with the contents: {problem}",
+                         f"indexes.{name}", start))
+
+
+def _mismatches(doc: AgenticDocument, tag: int, value, expected) -> list[str]:
+    ids = doc.ids
+    if tag == agentic.TAG_TYPE:
+        got = {int(g.event_type): np.asarray(g.node_ids).tolist() for g in value.groups}
+        types = doc.nodes["event_type"]
+        want = {int(t): np.sort(ids[types == t]).tolist() for t in np.unique(types)}
+        bad = [f"{EVENT_NAMES.get(t, t)}: stored {got.get(t)}, nodes say {want.get(t)}"
+               for t in sorted(set(got) | set(want)) if got.get(t) != want.get(t)]
+        order = [int(g.event_type) for g in value.groups]
+        return bad + (["groups not in ascending type order"] if order != sorted(order) else [])
+    if tag == agentic.TAG_SESSION:
+        got = {int(s.session_id): np.asarray(s.node_ids).tolist() for s in value.sessions}
+        sess = doc.nodes["session_id"]
+        want = {int(s): np.sort(ids[sess == s]).tolist() for s in np.unique(sess)}
+        return [f"session {s}: stored {got.get(s)}, nodes say {want.get(s)}"
+                for s in sorted(set(got) | set(want)) if got.get(s) != want.get(s)]
+    if tag == agentic.TAG_TEMPORAL:
+        times = doc.nodes["created_at"]
+        order = np.lexsort((ids, times))
+        got = np.stack([value.entries.created_at, value.entries.node_id], axis=1) if value.n else np.zeros((0, 2))
+        want = np.stack([times[order], ids[order]], axis=1)
+        if len(got) != len(want):
+            return [f"{len(got)} entries, {len(want)} nodes"]
+        return [f"entry {k}: stored {got[k].tolist()}, nodes say {want[k].tolist()}"
+                for k in np.flatnonzero((got != want).any(axis=1))[:20].tolist()]
+    if tag == agentic.TAG_TERMS:
+        bad = [f"{key} {value[key]}, contents give {expected[key]}" for key in ("doc_count", "term_count")
+               if value[key] != expected[key]]
+        if np.float32(value.avg_doc_length).tobytes() != np.float32(expected.avg_doc_length).tobytes():
+            bad.append(f"avg_doc_length {value.avg_doc_length}, contents give {expected.avg_doc_length}")
+        stored = [bytes(t.term) for t in value.terms]
+        if stored != sorted(stored):
+            bad.append("terms are not sorted by UTF-8 bytes")
+        got = {bytes(t.term): np.asarray(t.postings).tobytes() for t in value.terms}
+        want = {bytes(t.term): np.asarray(t.postings).tobytes() for t in expected.terms}
+        return bad + [f"term {t.decode('utf-8', 'replace')!r}: postings differ" if t in got and t in want else
+                      f"term {t.decode('utf-8', 'replace')!r} {'missing' if t in want else 'not in any content'}"
+                      for t in sorted(set(got) | set(want)) if got.get(t) != want.get(t)]
+    got, want = np.asarray(value.length), np.asarray(expected.length)       # doc lengths
+    if len(got) != len(want):
+        return [f"count {len(got)}, max node id + 1 is {len(want)}"]
+    return [f"length[{i}] = {int(got[i])}, the content has {int(want[i])} tokens"
+            for i in np.flatnonzero(got != want)[:20].tolist()]
 
 
 def _check_clusters(doc: AgenticDocument, out: Findings) -> None:
-    cm = doc.index_value(agentic.TAG_CLUSTER)
-    if cm is None:
+    value, err, start = doc.index_body(agentic.TAG_CLUSTER)
+    if err is not None:
+        sev = error if err.code == "amem.index_corrupt" else warning     # clusters cannot be rebuilt
+        out.add(sev(err.code, err.message, "indexes.cluster_map" + (f".{err.path}" if err.path != "cluster_map"
+                                                                    else ""), err.offset))
+    if value is None:
         return
-    start = doc.index_bodies[agentic.TAG_CLUSTER][2]
-    if cm.dimension != doc.header.dimension:
-        out.add(warning("amem.cluster_dimension", f"cluster map dimension {cm.dimension}, "
-                        f"header {doc.header.dimension}",
-                        "indexes.cluster_map.dimension", start + locate(agentic.cluster_map, cm, "dimension")))
-    known = set(doc.ids.tolist())
-    for c, cl in enumerate(cm.clusters):
-        missing = [i for i in ints(cl.node_ids) if i not in known]
-        if missing:
-            out.add(warning("amem.cluster_dangling", f"cluster {c} names missing node ids {missing[:10]}",
-                            f"indexes.cluster_map.clusters[{c}]", start))
-
-
-def _check_terms(doc: AgenticDocument, out: Findings) -> None:
-    ti = doc.index_value(agentic.TAG_TERMS)
-    dl = doc.index_value(agentic.TAG_DOC_LENGTHS)
-    if ti is None and dl is None:
-        return
-    try:
-        postings, lengths, avg = expected_terms(doc)
-    except FormatError:
-        return  # undecodable content is reported by the content checks
-    if ti is not None:
-        start = doc.index_bodies[agentic.TAG_TERMS][2]
-        path = "indexes.term_index"
-        if ti.doc_count != doc.node_count:
-            out.add(warning("amem.term_index_mismatch", f"doc_count {ti.doc_count}, {doc.node_count} nodes",
-                            f"{path}.doc_count", start))
-        if doc.node_count and np.float32(ti.avg_doc_length).tobytes() != np.float32(avg).tobytes():
-            out.add(warning("amem.term_index_mismatch", f"avg_doc_length {ti.avg_doc_length}, contents give {avg}",
-                            f"{path}.avg_doc_length", start + locate(agentic.term_index, ti, "avg_doc_length")))
-        stored = {bytes(t.term): list(zip(ints(t.postings.node_id), ints(t.postings.tf))) for t in ti.terms}
-        order = [bytes(t.term) for t in ti.terms]
-        if order != sorted(order):
-            out.add(warning("amem.term_index_order", "terms are not sorted by UTF-8 bytes", f"{path}.terms", start))
-        bad = [t for t in sorted(set(stored) | set(postings)) if stored.get(t) != postings.get(t)]
-        for t in bad[:MAX_REPORT]:
-            out.add(warning("amem.term_index_mismatch", f"term {t.decode('utf-8', 'replace')!r}: stored "
-                            f"{stored.get(t)}, contents give {postings.get(t)}", f"{path}.terms", start))
-    if dl is not None:
-        start = doc.index_bodies[agentic.TAG_DOC_LENGTHS][2]
-        want_count = (max(lengths) + 1) if lengths else 0
-        got = ints(dl.length)
-        want = [lengths.get(i, 0) for i in range(want_count)] if want_count <= len(got) + 1_000_000 else None
-        if dl.count != want_count:
-            out.add(warning("amem.doc_lengths_mismatch", f"count {dl.count}, max node id + 1 is {want_count}",
-                            "indexes.doc_lengths.count", start))
-        elif want is not None and got != want:
-            i = next(k for k, (a, b) in enumerate(zip(got, want)) if a != b)
-            at = start + locate(agentic.doc_lengths, dl, f"length[{i}]")
-            out.add(warning("amem.doc_lengths_mismatch", f"length[{i}] = {got[i]}, the content has {want[i]} tokens",
-                            f"indexes.doc_lengths.length[{i}]", at))
-
-
-def summary_lines(doc: AgenticDocument) -> list[str]:
-    h = doc.header
-    n = doc.nodes
-    lines = [f"agentic-memory layout, version {h.version}, dimension {h.dimension}, flags {h.flags:#x}: "
-             f"{h.node_count} nodes, {h.edge_count} edges, {len(doc.data)} bytes"]
-    if doc.node_count:
-        types, counts = np.unique(n["event_type"], return_counts=True)
-        lines.append("event types: " + ", ".join(f"{EVENT_NAMES.get(int(t), int(t))} {c}"
-                                                   for t, c in zip(types, counts)))
-        sess, counts = np.unique(n["session_id"], return_counts=True)
-        shown = ", ".join(f"{int(s)}: {c}" for s, c in list(zip(sess, counts))[:10])
-        lines.append(f"sessions ({len(sess)}): {shown}" + (" ..." if len(sess) > 10 else ""))
-        t = n["created_at"]
-        lines.append(f"time span: {int(t.min())} .. {int(t.max())} µs ({(int(t.max()) - int(t.min())) / 1e6:.0f} s)")
-        with_vec = int(doc.vectors.any(axis=1).sum()) if doc.vectors.size else 0
-        lines.append(f"vectors: {with_vec} of {doc.node_count} non-zero")
-    if len(doc.edges):
-        types, counts = np.unique(doc.edges["edge_type"], return_counts=True)
-        lines.append("edge types: " + ", ".join(f"{EDGE_NAMES.get(int(t), int(t))} {c}"
-                                                  for t, c in zip(types, counts)))
-    health = []
-    for tag, _at, length, _ in doc.index_entries:
-        name = agentic.INDEX_NAMES.get(tag, f"unknown tag {tag}")
-        value, err, _ = doc.index_bodies.get(tag, (None, None, 0))
-        if tag not in agentic.INDEX_BODIES:
-            state = "skipped"
-        elif value is None:
-            state = "corrupt"
-        elif tag in (1, 2, 3):
-            state = "ok" if doc.index_consistent(tag) else "disagrees with nodes"
-        else:
-            state = "parsed"
-        health.append(f"{name} ({length} B) {state}")
-    lines.append("indexes: " + ("; ".join(health) if health else "none"))
-    return lines
+    if value.dimension != doc.header.dimension:
+        out.add(warning("amem.cluster_dimension", f"cluster map dimension {value.dimension}, header "
+                        f"{doc.header.dimension}", "indexes.cluster_map.dimension",
+                        start + field_offset(agentic.cluster_map, "dimension")))
+    for c, cl in enumerate(value.clusters):
+        missing = np.setdiff1d(np.asarray(cl.node_ids, np.uint64), doc.ids)
+        if len(missing):
+            out.add(error("amem.cluster_dangling", f"cluster {c} names node ids no node has: "
+                          f"{missing[:10].tolist()}", f"indexes.cluster_map.clusters[{c}]", start))

@@ -1,0 +1,139 @@
+"""The agentic-memory index bodies (AMEM.md 2.6) as the upstream writer lays them out, built in bulk
+from numpy columns through their declarations.  The writer stores them; validation compares a
+stored body with the one rebuilt here byte for byte (canonical bytes), and parses only a body that
+differs, to say how.
+
+Tag 5 (term index) quirk kept on purpose: upstream writes a term's length as `len as u16`, which
+wraps for a term of 65,536 bytes or more (one word at the content limit, or longer once lowercased)
+while all of the term's bytes follow; its reader then fails to parse tag 5 and runs without a term
+index.  `TermCollector` writes the same bytes and says so (`long_terms`)."""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+
+import numpy as np
+from construct import Container, Struct
+
+from ...dtypes import struct_dtype
+from ...errors import FormatError
+from ...records import Columns, serialize_one
+from . import agentic
+from .model import pad_vector
+from .tokenizer import tokenize
+
+POSTING = struct_dtype(agentic.posting)
+TEMPORAL = struct_dtype(agentic.temporal_entry)
+TERM_LENGTH = struct_dtype(Struct(agentic.term_entry.len)).fields["len"][0]   # u16
+MAX_DOC_LENGTHS = 1 << 26   # tag 6 is dense by id: refuse ids that would make it absurdly large
+
+
+def _grouped(ids: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distinct keys ascending, ids ordered by (key, id), ids per key)."""
+    order = np.lexsort((ids, keys))
+    distinct, counts = np.unique(keys[order], return_counts=True)
+    return distinct, ids[order], counts
+
+
+def type_index_body(ids: np.ndarray, event_types: np.ndarray) -> bytes:
+    """Tag 1: per non-empty event type (ascending) the ascending ids of its nodes."""
+    types, members, counts = _grouped(np.asarray(ids, np.uint64), np.asarray(event_types))
+    return serialize_one(agentic.type_index, {"groups": Columns(event_type=types, node_ids=(members, counts))},
+                         "type_index")
+
+
+def temporal_index_body(ids: np.ndarray, created_at: np.ndarray) -> bytes:
+    """Tag 2: (created_at, id) pairs sorted by created_at, then id."""
+    ids, created_at = np.asarray(ids, np.uint64), np.asarray(created_at, np.uint64)
+    order = np.lexsort((ids, created_at))
+    entries = np.zeros(len(ids), TEMPORAL)
+    entries["created_at"], entries["node_id"] = created_at[order], ids[order]
+    return serialize_one(agentic.temporal_index, {"n": len(entries), "entries": entries}, "temporal_index")
+
+
+def session_index_body(ids: np.ndarray, session_ids: np.ndarray) -> bytes:
+    """Tag 3: per session (ascending) the ascending ids of its nodes."""
+    sessions, members, counts = _grouped(np.asarray(ids, np.uint64), np.asarray(session_ids))
+    return serialize_one(agentic.session_index, {"n": len(sessions), "sessions": Columns(
+        session_id=sessions, node_ids=(members, counts))}, "session_index")
+
+
+def cluster_map_body(clusters, dimension: int) -> bytes:
+    """Tag 4: the clusters a library caller stored (the CLI and MCP server write none)."""
+    centroids = [pad_vector(c.centroid, dimension) for c in clusters]
+    flat = np.concatenate(centroids) if centroids else np.zeros(0, "<f4")
+    members = np.asarray([i for c in clusters for i in c.node_ids], np.uint64)
+    return serialize_one(agentic.cluster_map, {
+        "cluster_count": len(clusters), "dimension": dimension,
+        "clusters": Columns(centroid=(flat, [dimension] * len(clusters)),
+                            node_ids=(members, [len(c.node_ids) for c in clusters]))}, "cluster_map")
+
+
+class TermCollector:
+    """Tags 5 and 6 accumulated one node at a time (the node's text can be dropped right after), so
+    validation streams the contents: decode, tokenize, discard."""
+
+    def __init__(self) -> None:
+        self.vocabulary: dict[str, int] = {}
+        self.term = array("q")          # per posting: term number (order of first sight)
+        self.node = array("Q")          # per posting: node id
+        self.tf = array("L")            # per posting: occurrences in that node
+        self.doc_ids = array("Q")
+        self.doc_lengths = array("L")   # tokens per node, repeats included
+        self.total = 0
+
+    def add(self, node_id: int, text: str) -> None:
+        tokens = tokenize(text)
+        self.doc_ids.append(node_id)
+        self.doc_lengths.append(len(tokens))
+        self.total += len(tokens)
+        vocabulary = self.vocabulary
+        for token, n in Counter(tokens).items():
+            self.term.append(vocabulary.setdefault(token, len(vocabulary)))
+            self.node.append(node_id)
+            self.tf.append(n)
+
+    def long_terms(self) -> list[tuple[str, int]]:
+        """(term, UTF-8 length) of the terms whose length does not fit the u16 length field."""
+        limit = np.iinfo(TERM_LENGTH).max
+        return [(t, len(t.encode("utf-8"))) for t in self.vocabulary   # a character is at most 4 bytes
+                if len(t) * 4 > limit and len(t.encode("utf-8")) > limit]
+
+    def term_index_body(self) -> bytes:
+        """Tag 5: doc_count, avg_doc_length (f32 arithmetic), then the terms sorted by UTF-8 bytes,
+        each with its postings ascending by node id."""
+        words = [t.encode("utf-8") for t in self.vocabulary]
+        order = sorted(range(len(words)), key=words.__getitem__)
+        rank = np.empty(len(words), np.int64)
+        rank[order] = np.arange(len(words))
+        term = rank[np.frombuffer(self.term, np.int64)] if len(self.term) else np.zeros(0, np.int64)
+        node, tf = np.frombuffer(self.node, np.uint64), np.asarray(self.tf, np.uint32)
+        by = np.lexsort((tf, node, term))
+        postings = np.zeros(len(by), POSTING)
+        postings["node_id"], postings["tf"] = node[by], tf[by]
+        doc_count = len(self.doc_ids)
+        avg = np.float32(self.total) / np.float32(doc_count) if doc_count else np.float32(0)
+        sorted_words = [words[i] for i in order]
+        # `len as u16` as upstream writes it: a longer term's length wraps (see the module docstring)
+        lengths = np.fromiter(map(len, sorted_words), np.int64, len(sorted_words)) % (np.iinfo(TERM_LENGTH).max + 1)
+        return serialize_one(agentic.term_index, {
+            "doc_count": doc_count, "avg_doc_length": float(avg), "term_count": len(words),
+            "terms": Columns(len=lengths, term=sorted_words,
+                             postings=(postings, np.bincount(term, minlength=len(words))))}, "term_index")
+
+    def doc_lengths_body(self) -> bytes:
+        """Tag 6: token counts dense by node id (count = max id + 1, 0 for missing ids)."""
+        ids = np.frombuffer(self.doc_ids, np.uint64)
+        count = int(ids.max()) + 1 if len(ids) else 0
+        if count > MAX_DOC_LENGTHS:
+            raise FormatError(f"doc lengths are dense by id: max id {count - 1} would need {count} entries",
+                              "nodes.id", None, "amem.unrepresentable")
+        dense = np.zeros(count, np.uint32)
+        dense[ids] = np.asarray(self.doc_lengths, np.uint32)
+        return serialize_one(agentic.doc_lengths, {"count": count, "length": dense}, "doc_lengths")
+
+
+def entry(tag: int, body: bytes) -> Container:
+    """One index entry (its length is rebuilt from the body by the declaration)."""
+    return Container(tag=tag, body=body)
