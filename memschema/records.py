@@ -82,6 +82,8 @@ def _encode_column(sc, column: list, path: str) -> list:
     if isinstance(inner, c.Default):
         inner = _strip(inner.subcon)
     if isinstance(inner, c.Adapter):
+        if isinstance(inner, c.Enum) and all(type(v) is int for v in column):
+            return column          # integers are what an Enum encodes to: nothing to map
         out = []
         for i, v in enumerate(column):
             try:
@@ -94,8 +96,11 @@ def _encode_column(sc, column: list, path: str) -> list:
 
 def _check_range(name: str, kind: np.dtype, column, path: str) -> np.ndarray:
     if kind.kind in "iu" and not kind.subdtype:
-        arr = np.asarray(column, dtype=object) if len(column) else np.zeros(0, dtype=kind)
         info = np.iinfo(kind)
+        if len(column) and all(type(v) is int for v in column) and \
+                info.min <= min(column) and max(column) <= info.max:      # the common case, checked at once
+            return np.asarray(column, dtype=kind)
+        arr = np.asarray(column, dtype=object) if len(column) else np.zeros(0, dtype=kind)
         for i, v in enumerate(column):
             if not isinstance(v, (int, np.integer)) or not info.min <= int(v) <= info.max:
                 raise FormatError(f"{v!r} does not fit {kind.name} ({info.min} .. {info.max})",
@@ -192,6 +197,9 @@ def serialize_one(decl, value, path: str, ctx: Mapping | None = None) -> bytes:
         raise FormatError("no alternative of the declaration builds this value", path, None, "build")
     if isinstance(value, Mapping) and isinstance(_strip(decl), c.Struct):
         value = _fill_nested(decl, value, path)
+        for name, v in value.items():       # large byte fields parse as memoryviews; construct builds bytes
+            if isinstance(v, memoryview):
+                value[name] = bytes(v)
         if any(isinstance(v, (np.ndarray, Columns)) for v in value.values()):
             return _build_fields(_struct(decl), value, path, ctx)
     return build(decl, value, path, **_ctx(ctx))
@@ -342,10 +350,23 @@ def serialize_columns(decl, columns: Mapping, path: str = "", count: int | None 
     if any(len(sizes) != n for _, sizes in pieces):
         raise FormatError(f"columns of different lengths for {n} records", path, None, "build")
     record = sum((sizes for _, sizes in pieces), np.zeros(n, np.int64))
-    at = np.cumsum(record) - record                     # start of each record in the output
-    out = np.empty(int(record.sum()), np.uint8)
-    for flat, sizes in pieces:                          # scatter each field's bytes into its records
-        src = np.cumsum(sizes) - sizes
-        out[np.repeat(at - src, sizes) + np.arange(len(flat))] = flat
+    ends = np.cumsum(record)
+    out = np.empty(int(ends[-1]) if n else 0, np.uint8)
+    at = ends - record                                  # where each field of each record goes
+    fields_at, sources = [], []
+    for _, sizes in pieces:
+        fields_at.append(at)
+        sources.append(np.cumsum(sizes) - sizes)        # where it comes from in the field's bytes
         at = at + sizes
+    # scatter record chunks of about SCATTER_BYTES, so the byte index arrays stay small
+    cuts = [0, *np.searchsorted(ends, np.arange(SCATTER_BYTES, len(out), SCATTER_BYTES), "right").tolist(), n]
+    for a, b in zip(cuts, cuts[1:]):
+        if a >= b:
+            continue
+        for (flat, sizes), dst, src in zip(pieces, fields_at, sources):
+            lo, hi = int(src[a]), int(src[b - 1] + sizes[b - 1])
+            out[np.repeat(dst[a:b] - (src[a:b] - lo), sizes[a:b]) + np.arange(hi - lo)] = flat[lo:hi]
     return out.tobytes()
+
+
+SCATTER_BYTES = 1 << 22
