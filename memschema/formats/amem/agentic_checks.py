@@ -23,7 +23,7 @@ from .indexes import TermCollector
 from .writer import edge_scan
 
 MAX_CONTENT = 65_536       # upstream's per-node content limit (enforced when a node is added)
-VECTOR_ROWS = 1 << 15      # vectors are checked this many rows at a time
+RELEASE_EVERY = 1 << 14    # nodes decoded between two releases of the blob pages behind them
 MAX_EVENT_TYPE, MAX_EDGE_TYPE = max(EVENT_NAMES), max(EDGE_NAMES)
 REBUILT = (agentic.TAG_TYPE, agentic.TAG_TEMPORAL, agentic.TAG_SESSION)   # upstream rebuilds these from the nodes
 
@@ -127,15 +127,13 @@ def _check_contents(doc: AgenticDocument, out: Findings) -> TermCollector | None
     6) are returned when every content decoded."""
     placed = doc.parsed.placed["content_block"]
     block_start, block_end = placed.start, placed.end
-    starts, lengths, prefixes = doc._blobs
+    starts, lengths, _ = doc._blobs
     ids = doc.ids.tolist()
     terms: TermCollector | None = TermCollector()
-    size = len(doc.data)
-    for i in range(doc.node_count):
+    for i, raw in enumerate(doc.decoded(failures=True)):
         start, length = starts[i], lengths[i]
-        if start < 0 or start + length > size:
-            out.add(error("amem.content_out_of_bounds", f"blob [{start}, {start + length}) runs past the end of "
-                          f"the {size}-byte file", f"nodes[{i}].content_offset", doc.node_offset(i, "content_offset")))
+        if isinstance(raw, FormatError):
+            out.add(Finding.from_error(raw))
             terms = None
             continue
         if length and (start < block_start or start + length > block_end):
@@ -146,16 +144,18 @@ def _check_contents(doc: AgenticDocument, out: Findings) -> TermCollector | None
             out.add(info("amem.empty_blob", "content_length 0 (content \"\"; the writer stores a 5-byte blob)",
                          f"nodes[{i}].content_length", doc.node_offset(i, "content_length")))
         try:
-            text = doc.content(i)
+            text = doc.text_of(i, raw)
         except FormatError as exc:
             out.add(Finding.from_error(exc))
             terms = None
             continue
-        if prefixes[i] > MAX_CONTENT:
-            out.add(warning("amem.content_too_long", f"content of {prefixes[i]} bytes exceeds the {MAX_CONTENT}-byte "
+        if len(raw) > MAX_CONTENT:
+            out.add(warning("amem.content_too_long", f"content of {len(raw)} bytes exceeds the {MAX_CONTENT}-byte "
                             "limit upstream enforces when adding a node", f"content[{i}]", start))
         if terms is not None:
             terms.add(ids[i], text)
+        if i % RELEASE_EVERY == RELEASE_EVERY - 1:
+            doc.release(block_start, start)
     _check_blob_layout(doc, out, np.asarray(starts, np.int64), np.asarray(lengths, np.int64), block_start, block_end)
     return terms
 
@@ -184,8 +184,8 @@ def _check_vectors(doc: AgenticDocument, out: Findings) -> None:
     if not vectors.size:
         return
     bad = np.zeros(len(vectors), bool)
-    for at in range(0, len(vectors), VECTOR_ROWS):
-        bad[at:at + VECTOR_ROWS] = ~np.isfinite(vectors[at:at + VECTOR_ROWS]).all(axis=1)
+    for at, chunk in doc.vector_chunks():
+        bad[at:at + len(chunk)] = ~np.isfinite(chunk).all(axis=1)
     each(out, bad, lambda i: warning("amem.vector_nonfinite", "vector holds NaN or infinity", f"vectors[{i}]",
                                      doc.offset_of(f"vectors[{i}]")))
 

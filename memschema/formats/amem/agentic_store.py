@@ -4,8 +4,10 @@ Checks: `agentic_checks`; JSON and summary: `agentic_json`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cached_property
 
+import lz4.block
 import numpy as np
 from construct import Container, Struct
 
@@ -15,7 +17,7 @@ from ...registry import Detection
 from ...walker import parse_value
 from . import agentic, queries
 from .agentic import EDGE_TYPES, EVENT_TYPES, INDEX_BODIES, INDEX_NAMES
-from .compression import decompress_block
+from .compression import decompress_block, plausible
 from .detect import AGENTIC, agentic_problems
 from .indexes import session_index_body, temporal_index_body, type_index_body
 from .model import Cluster, Edge, Model, Node, record_extras
@@ -76,31 +78,61 @@ class AgenticDocument(AmemTables):
                               "amem.content_out_of_bounds")
         return bytes(self.data[start:start + length])
 
-    def content_bytes(self, i: int) -> bytes:
-        """Node `i`'s decoded content: every content decode goes through here."""
+    @cached_property
+    def _view(self) -> memoryview:
+        return memoryview(self.data)
+
+    def decoded(self, first: int = 0, stop: int | None = None, *,
+                failures: bool = False) -> Iterator[bytes | FormatError]:
+        """The decoded contents of nodes [first, stop) in record order: every content decode goes
+        through here.  A well-formed blob (inside the file, a plausible size prefix) goes straight to
+        lz4, which reads the prefix itself; anything else takes the careful path, which says what is
+        wrong with it: raised, or with `failures` yielded in the node's place (validation goes on)."""
         starts, lengths, prefixes = self._blobs
-        start, length = starts[i], lengths[i]
+        view, decompress, itemsize = self._view, lz4.block.decompress, PREFIX.itemsize
+        for i in range(first, self.node_count if stop is None else stop):
+            start, length, prefix = starts[i], lengths[i], prefixes[i]
+            if prefix > 0 and plausible(prefix, length - itemsize):
+                try:
+                    yield decompress(view[start:start + length])
+                    continue
+                except (lz4.block.LZ4BlockError, ValueError, MemoryError):
+                    pass
+            try:
+                yield self._careful(i, start, length, prefix)
+            except FormatError as exc:
+                if not failures:
+                    raise
+                yield exc
+
+    def _careful(self, i: int, start: int, length: int, prefix: int) -> bytes:
         if length == 0:
             return b""
         if start < 0 or start + length > len(self.data):
             self.blob(i)    # raises amem.content_out_of_bounds
-        if prefixes[i] < 0:
+        if prefix < 0:
             raise FormatError(f"blob of {length} bytes has no u32 size prefix", f"nodes[{i}].content_length",
                               self.node_offset(i, "content_length"), "amem.bad_lz4")
-        block = memoryview(self.data)[start + PREFIX.itemsize:start + length]
-        return decompress_block(block, prefixes[i], f"content[{i}]", start)
+        return decompress_block(self._view[start + PREFIX.itemsize:start + length], prefix, f"content[{i}]", start)
 
-    def content(self, i: int) -> str:
-        raw = self.content_bytes(i)
+    def content_bytes(self, i: int) -> bytes:
+        return next(self.decoded(i, i + 1))
+
+    def text_of(self, i: int, raw: bytes) -> str:
+        """Node `i`'s decoded bytes as text (FormatError amem.bad_utf8 if they are not UTF-8)."""
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise FormatError(f"content is not UTF-8: {exc.reason} at byte {exc.start}", f"content[{i}]",
                               self.blob_span(i)[0], "amem.bad_utf8") from None
 
-    def contents(self):
-        """Every node's content in record order (one decoded at a time)."""
-        return (self.content(i) for i in range(self.node_count))
+    def content(self, i: int) -> str:
+        return self.text_of(i, self.content_bytes(i))
+
+    def contents(self) -> Iterator[str]:
+        """Every node's content in record order (one decoded at a time); FormatError at the first
+        that does not decode."""
+        return (self.text_of(i, raw) for i, raw in enumerate(self.decoded()))
 
     def uncompressed_length(self, i: int) -> int | None:
         prefix = self._blobs[2][i]

@@ -11,7 +11,6 @@ index.  `TermCollector` writes the same bytes and says so (`long_terms`)."""
 from __future__ import annotations
 
 from array import array
-from collections import Counter
 
 import numpy as np
 from construct import Container, Struct
@@ -21,7 +20,7 @@ from ...errors import FormatError
 from ...records import Columns, serialize_one
 from . import agentic
 from .model import pad_vector
-from .tokenizer import tokenize
+from .tokenizer import STOP_WORDS, candidates
 
 POSTING = struct_dtype(agentic.posting)
 TEMPORAL = struct_dtype(agentic.temporal_entry)
@@ -72,27 +71,49 @@ def cluster_map_body(clusters, dimension: int) -> bytes:
 
 class TermCollector:
     """Tags 5 and 6 accumulated one node at a time (the node's text can be dropped right after), so
-    validation streams the contents: decode, tokenize, discard."""
+    validation streams the contents: decode, tokenize, discard.  Tokens are counted in batches with
+    numpy (one sort per batch instead of a Counter per node)."""
+
+    BATCH = 1 << 16     # tokens held before they are counted
 
     def __init__(self) -> None:
-        self.vocabulary: dict[str, int] = {}
-        self.term = array("q")          # per posting: term number (order of first sight)
-        self.node = array("Q")          # per posting: node id
-        self.tf = array("L")            # per posting: occurrences in that node
+        # term -> number; the stop words take the first numbers, so they are dropped by comparison
+        self.vocabulary: dict[str, int] = {w: i for i, w in enumerate(sorted(STOP_WORDS))}
         self.doc_ids = array("Q")
-        self.doc_lengths = array("L")   # tokens per node, repeats included
-        self.total = 0
+        self._tokens: list[str] = []
+        self._counts = array("Q")                   # candidate tokens per node not yet counted
+        self._lengths: list[np.ndarray] = []        # tokens per node, repeats included (tag 6)
+        self._postings: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []   # (term, node id, tf) chunks
 
     def add(self, node_id: int, text: str) -> None:
-        tokens = tokenize(text)
+        tokens = candidates(text)
         self.doc_ids.append(node_id)
-        self.doc_lengths.append(len(tokens))
-        self.total += len(tokens)
+        self._counts.append(len(tokens))
+        self._tokens += tokens
+        if len(self._tokens) >= self.BATCH:
+            self._count()
+
+    def _count(self) -> None:
+        """Postings (term, node id, occurrences) of the nodes added since the last count."""
         vocabulary = self.vocabulary
-        for token, n in Counter(tokens).items():
-            self.term.append(vocabulary.setdefault(token, len(vocabulary)))
-            self.node.append(node_id)
-            self.tf.append(n)
+        for token in dict.fromkeys(self._tokens):
+            if token not in vocabulary:
+                vocabulary[token] = len(vocabulary)
+        terms = np.fromiter(map(vocabulary.__getitem__, self._tokens), np.int64, len(self._tokens))
+        counts = np.asarray(self._counts, np.int64)
+        docs = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+        kept = terms >= len(STOP_WORDS)
+        terms, docs = terms[kept], docs[kept]
+        self._lengths.append(np.bincount(docs, minlength=len(counts)).astype(np.uint32))
+        pairs, tf = np.unique(docs << 32 | terms, return_counts=True)
+        nodes = np.asarray(self.doc_ids[len(self.doc_ids) - len(counts):], np.uint64)
+        self._postings.append((pairs & 0xFFFF_FFFF, nodes[pairs >> 32], tf.astype(np.uint32)))
+        self._tokens, self._counts = [], array("Q")
+
+    @property
+    def doc_lengths(self) -> np.ndarray:
+        self._count()
+        return np.concatenate(self._lengths) if self._lengths else np.zeros(0, np.uint32)
 
     def long_terms(self) -> list[tuple[str, int]]:
         """(term, UTF-8 length) of the terms whose length does not fit the u16 length field."""
@@ -103,24 +124,28 @@ class TermCollector:
     def term_index_body(self) -> bytes:
         """Tag 5: doc_count, avg_doc_length (f32 arithmetic), then the terms sorted by UTF-8 bytes,
         each with its postings ascending by node id."""
+        lengths = self.doc_lengths          # counts what is pending
         words = [t.encode("utf-8") for t in self.vocabulary]
-        order = sorted(range(len(words)), key=words.__getitem__)
+        words[:len(STOP_WORDS)] = [b""] * len(STOP_WORDS)   # numbers kept, never written
+        order = sorted(range(len(STOP_WORDS), len(words)), key=words.__getitem__)
         rank = np.empty(len(words), np.int64)
-        rank[order] = np.arange(len(words))
-        term = rank[np.frombuffer(self.term, np.int64)] if len(self.term) else np.zeros(0, np.int64)
-        node, tf = np.frombuffer(self.node, np.uint64), np.asarray(self.tf, np.uint32)
+        rank[order] = np.arange(len(order))
+        chunks = self._postings or [(np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(0, np.uint32))]
+        term, node, tf = (np.concatenate(column) for column in zip(*chunks))
+        term = rank[term]
         by = np.lexsort((tf, node, term))
         postings = np.zeros(len(by), POSTING)
         postings["node_id"], postings["tf"] = node[by], tf[by]
         doc_count = len(self.doc_ids)
-        avg = np.float32(self.total) / np.float32(doc_count) if doc_count else np.float32(0)
+        total = np.float32(lengths.sum())
+        avg = total / np.float32(doc_count) if doc_count else np.float32(0)
         sorted_words = [words[i] for i in order]
         # `len as u16` as upstream writes it: a longer term's length wraps (see the module docstring)
-        lengths = np.fromiter(map(len, sorted_words), np.int64, len(sorted_words)) % (np.iinfo(TERM_LENGTH).max + 1)
+        sizes = np.fromiter(map(len, sorted_words), np.int64, len(sorted_words)) % (np.iinfo(TERM_LENGTH).max + 1)
         return serialize_one(agentic.term_index, {
-            "doc_count": doc_count, "avg_doc_length": float(avg), "term_count": len(words),
-            "terms": Columns(len=lengths, term=sorted_words,
-                             postings=(postings, np.bincount(term, minlength=len(words))))}, "term_index")
+            "doc_count": doc_count, "avg_doc_length": float(avg), "term_count": len(order),
+            "terms": Columns(len=sizes, term=sorted_words,
+                             postings=(postings, np.bincount(term, minlength=len(order))))}, "term_index")
 
     def doc_lengths_body(self) -> bytes:
         """Tag 6: token counts dense by node id (count = max id + 1, 0 for missing ids)."""
@@ -130,7 +155,7 @@ class TermCollector:
             raise FormatError(f"doc lengths are dense by id: max id {count - 1} would need {count} entries",
                               "nodes.id", None, "amem.unrepresentable")
         dense = np.zeros(count, np.uint32)
-        dense[ids] = np.asarray(self.doc_lengths, np.uint32)
+        dense[ids] = self.doc_lengths
         return serialize_one(agentic.doc_lengths, {"count": count, "length": dense}, "doc_lengths")
 
 

@@ -4,6 +4,7 @@ and edge tables as zero-copy numpy views with the declared field names, the vect
 
 from __future__ import annotations
 
+import mmap
 from functools import cached_property
 from typing import ClassVar
 
@@ -115,8 +116,31 @@ class AmemTables(Document):
 
     @cached_property
     def vector_norms(self) -> np.ndarray:
-        """L2 norm of every vector, float32, computed once without copying the vectors."""
-        return np.sqrt(np.einsum("ij,ij->i", self.vectors, self.vectors))
+        """L2 norm of every vector, float32, computed once, chunk by chunk, without copying the vectors."""
+        vectors = self.vectors
+        out = np.zeros(len(vectors), np.float32)
+        for at, chunk in self.vector_chunks():
+            out[at:at + len(chunk)] = np.sqrt(np.einsum("ij,ij->i", chunk, chunk))
+        return out
+
+    def vector_chunks(self, rows: int = 1 << 15):
+        """(first row, rows) of the vectors a chunk at a time; the pages of a chunk are let go once
+        it is done, so a scan over a vector block larger than RAM keeps the process small."""
+        vectors = self.vectors
+        start = self.parsed.placed["vectors"].start
+        row = vectors.strides[0]
+        for at in range(0, len(vectors), rows):
+            yield at, vectors[at:at + rows]
+            self.release(start + at * row, start + min(len(vectors), at + rows) * row)
+
+    def release(self, start: int, stop: int) -> None:
+        """Let go of the mapped pages of [start, stop) (a memory-mapped file only; the page cache
+        keeps them): streaming checks call this behind them."""
+        if isinstance(self.data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+            page = mmap.PAGESIZE
+            first, last = -(-start // page) * page, stop // page * page
+            if last > first:
+                self.data.madvise(mmap.MADV_DONTNEED, first, last - first)
 
     def similar(self, query, k: int = 10) -> list[tuple[int, float]]:
         """Top-k (node id, cosine) over the vectors; nodes without a vector are skipped."""

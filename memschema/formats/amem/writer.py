@@ -96,15 +96,24 @@ def agentic_indexes(model: Model, ids: list[int], texts: list[str], term_index: 
 
 def edge_scan(ids: list[int], sources: list[int]) -> tuple[list[int], list[int]]:
     """(first edge index, edge count) per node as the writer's one forward scan over the sorted edges
-    computes them: a node without edges gets the current position; a source that is no stored node
-    id stalls the scan there (AMEM.md 2.8)."""
-    first, counts, pos = [], [], 0
+    computes them: a node takes the run of edges at the scan position when they are its own; a node
+    without edges gets the current position; a source that is no stored node id stalls the scan
+    there (AMEM.md 2.8).  Runs are found with numpy, so the loop is over nodes, not edges."""
+    src = np.asarray(sources)
+    starts = np.flatnonzero(np.concatenate([[True], src[1:] != src[:-1]])) if len(src) else np.zeros(0, np.int64)
+    lengths = np.diff(np.append(starts, len(src)))
+    values, starts, lengths = src[starts].tolist(), starts.tolist(), lengths.tolist()
+    first, counts, run, pos = [], [], 0, 0
     for node_id in ids:
-        start = pos
-        while pos < len(sources) and sources[pos] == node_id:
-            pos += 1
-        first.append(start)
-        counts.append(pos - start)
+        if run < len(values) and values[run] == node_id:
+            pos = starts[run]
+            first.append(pos)
+            counts.append(lengths[run])
+            pos += lengths[run]
+            run += 1
+        else:
+            first.append(pos)
+            counts.append(0)
     return first, counts
 
 
@@ -130,7 +139,7 @@ def write_agentic(model: Model, *, blobs: list[bytes | None] | None = None,
     node_rows = {field: [getattr(n, attr) for n in nodes] for attr, field in AGENTIC_NODE.items()}
     node_rows["id"] = ids                       # None = the record index
     node_rows["last_accessed"] = [n.created_at if n.last_accessed is None else n.last_accessed for n in nodes]
-    node_rows["edge_offset"] = [agentic.edge_record.sizeof() * k for k in first]
+    node_rows["edge_offset"] = (np.asarray(first, np.uint64) * np.uint64(agentic.edge_record.sizeof())).tolist()
     node_rows["edge_count"] = counts
     node_rows.update(_extras(agentic.node_record, nodes, set(node_rows) | layout.filled_fields("nodes"), "nodes",
                              findings))
