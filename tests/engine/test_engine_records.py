@@ -1,6 +1,8 @@
 """Engine: records built in bulk (numpy arrays and column-wise variable records inside a Struct)
 give exactly construct's bytes; vector tables of dimension 0; negative section sizes; contexts
-read through a section (`this._.header.node_count`) drawn by the strategies."""
+read through a section (`this._.header.node_count`) drawn by the strategies; a Check ends a
+GreedyRange as construct does and is no field; leaves listed once, empty fields first; Select and
+memoryview values serialize."""
 
 from __future__ import annotations
 
@@ -9,14 +11,17 @@ import pytest
 from construct import (
     Array,
     Bytes,
+    Check,
     Const,
     Default,
     Float32l,
+    GreedyRange,
     Int8ul,
     Int16ul,
     Int32ul,
     Int64ul,
     Rebuild,
+    Select,
     Struct,
     len_,
     this,
@@ -24,9 +29,10 @@ from construct import (
 from hypothesis import given, settings
 
 from memschema.errors import FormatError
-from memschema.layout import Layout, Section
+from memschema.layout import EOF, Layout, Section, explain
 from memschema.records import Columns, fill, serialize_columns, serialize_one
-from memschema.strategies import external_context, from_construct
+from memschema.strategies import external_context, from_construct, same_value
+from memschema.walker import leaves, parse_value
 
 group = Struct("kind" / Int8ul * "kind", "pad" / Default(Bytes(2), b"\0\0") * "padding",
                "n" / Int64ul * "count", "ids" / Array(this.n, Int64ul) * "ids")
@@ -117,3 +123,64 @@ def test_context_read_through_a_section_is_nested():
         assert type_bits.parse(type_bits.build(value, **context), **context) == value
 
     check()
+
+
+blocks = Struct("flags" / Int8ul * "flags",
+                "blocks" / GreedyRange(Struct("size" / Int32ul * "block size; 0 ends the blocks",
+                                              Check(this.size != 0),
+                                              "data" / Bytes(this.size) * "block data")) * "blocks",
+                "end" / Const(0, Int32ul) * "end mark",
+                "note" / Bytes(this.flags) * "trailing note")
+
+
+def test_a_check_ends_a_greedy_range_like_construct_and_is_no_field():
+    data = blocks.build({"flags": 2, "blocks": [{"size": 3, "data": b"abc"}, {"size": 1, "data": b"d"}],
+                         "note": b"hi"})
+    value, end = parse_value(blocks, data, 0, "b", numpy=False)
+    assert end == len(data) and same_value(value, blocks.parse(data))
+    found, err = leaves(blocks, data, 0, "b")
+    assert err is None
+    assert [x.path for x in found] == ["b.flags", "b.blocks[0].size", "b.blocks[0].data", "b.blocks[1].size",
+                                       "b.blocks[1].data", "b.end", "b.note"]
+
+    @settings(max_examples=25)
+    @given(from_construct(blocks))
+    def drawn_values_build(value):      # a draw with a block of size 0 would not build: rejected
+        assert same_value(blocks.parse(blocks.build(value)), value)
+
+    drawn_values_build()
+
+
+def test_array_leaves_are_listed_once_and_an_empty_field_sorts_first():
+    layout = vector_layout()
+    parsed = layout.parse(layout.build({"header": {"dim": 2}, "vectors": np.ones((2, 2), "<f4")}))
+    paths = [leaf.path for leaf in parsed.leaves()]
+    assert paths.count("vectors[0][0]") == 1 and len(paths) == 3 + 4
+    entry = Struct("tag" / Int8ul * "tag", "n" / Int8ul * "length", "body" / Bytes(this.n) * "body")
+    tlv = Layout("tlv", "tlv", "entries until the end", Section("entries", entry, "entries", count=EOF))
+    parsed = tlv.parse(b"\x01\x00\x02\x01x")
+    rows = parsed.leaves()
+    assert [(r.path, r.offset, r.size) for r in rows] == [
+        ("entries[0].tag", 0, 1), ("entries[0].n", 1, 1), ("entries[0].body", 2, 0), ("entries[1].tag", 2, 1),
+        ("entries[1].n", 3, 1), ("entries[1].body", 4, 1)]
+    assert explain(parsed, 2).leaf.path == "entries[1].tag"
+
+
+def test_a_count_numpy_cannot_express_is_refused_as_a_format_error():
+    layout = vector_layout()
+    data = layout.build({"header": {"dim": 1}, "vectors": np.ones((1, 1), "<f4")})
+    huge = data[:8] + (2**32 - 1).to_bytes(4, "little") + data[12:]
+    with pytest.raises(FormatError) as info:
+        layout.parse(huge)
+    assert info.value.code == "truncated"
+
+
+def test_select_and_memoryview_values_serialize():
+    first = Struct("kind" / Const(1, Int8ul) * "kind 1", "values" / Array(2, Int32ul) * "two values")
+    second = Struct("kind" / Const(2, Int8ul) * "kind 2", "text" / Bytes(3) * "three bytes")
+    either = Select(first, second)
+    assert serialize_one(either, {"kind": 2, "text": memoryview(b"abc")}, "e") == b"\x02abc"
+    values = np.array([5, 6])
+    assert serialize_one(either, {"kind": 1, "values": values}, "e") == b"\x01" + Array(2, Int32ul).build([5, 6])
+    with pytest.raises(FormatError):
+        serialize_one(either, {"kind": 3}, "e")
