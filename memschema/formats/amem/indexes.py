@@ -117,6 +117,7 @@ class TermCollector:
 
     def long_terms(self) -> list[tuple[str, int]]:
         """(term, UTF-8 length) of the terms whose length does not fit the u16 length field."""
+        self._count()
         limit = np.iinfo(TERM_LENGTH).max
         return [(t, len(t.encode("utf-8"))) for t in self.vocabulary   # a character is at most 4 bytes
                 if len(t) * 4 > limit and len(t.encode("utf-8")) > limit]

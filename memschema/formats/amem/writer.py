@@ -14,7 +14,7 @@ import json
 import numpy as np
 
 from ...errors import Finding, FormatError, warning
-from ...records import fields
+from ...records import default_of, fields
 from . import agentic, spec_v1
 from .compression import compress_block, compress_frame
 from .indexes import (
@@ -44,13 +44,13 @@ def _unrepresentable(exc: FormatError) -> FormatError:
 def _extras(decl, items, written: set[str], path: str, findings: list[Finding]) -> dict[str, list]:
     """Columns for the `extra` fields the target record declares; a non-zero extra it does not
     declare is reported as dropped."""
-    names = {sc.name for sc in fields(decl)} - written
+    declared = {sc.name: sc for sc in fields(decl) if sc.name not in written}
     columns: dict[str, list] = {}
     for name in sorted({k for item in items for k in item.extra}):
         values = [item.extra.get(name) for item in items]
-        if name in names:
-            if all(v is not None for v in values):
-                columns[name] = values
+        if name in declared:            # a record without the value takes the declared default
+            default = default_of(declared[name])
+            columns[name] = [default if v is None else v for v in values]
         else:
             for i, v in enumerate(values):
                 if any(v) if isinstance(v, bytes) else v:     # zero padding is not worth a word
