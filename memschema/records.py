@@ -8,7 +8,7 @@ into the numpy dtype derived from the same declaration.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import construct as c
@@ -246,12 +246,26 @@ class Columns(dict):
 
 
 def _build_fields(struct: c.Struct, value: Mapping, path: str, ctx: Mapping | None) -> bytes:
-    """A Struct whose `Array` (or `GreedyRange`) fields hold numpy arrays (fixed-size elements: their bytes) or
-    `Columns` (variable-size records): those fields are serialized in bulk, the others by construct
-    with the record's fields as context (so `this.n` and `Rebuild` expressions still work)."""
+    return b"".join(iter_fields(struct, value, path, ctx))
+
+
+def iter_serialized(decl, value, path: str, ctx: Mapping | None = None) -> Iterator[bytes]:
+    """`serialize_one`'s bytes in pieces, as they are made: a large body (many `Columns` records) can
+    be compared with stored bytes piece by piece without being held whole."""
+    if isinstance(value, Mapping) and isinstance(_strip(decl), c.Struct):
+        value = _fill_nested(decl, value, path)
+        if any(isinstance(v, (np.ndarray, Columns)) for v in value.values()):
+            yield from iter_fields(_struct(decl), value, path, ctx)
+            return
+    yield serialize_one(decl, value, path, ctx)
+
+
+def iter_fields(struct: c.Struct, value: Mapping, path: str, ctx: Mapping | None) -> Iterator[bytes]:
+    """A Struct whose `Array` (or `GreedyRange`) fields hold numpy arrays (fixed-size elements: their
+    bytes) or `Columns` (variable-size records): those fields are serialized in bulk, the others by
+    construct with the record's fields as context (so `this.n` and `Rebuild` expressions work)."""
     from .walker import element_dtype
     context = c.Container(_=c.Container(_ctx(ctx)), **value)
-    pieces = []
     for sc in struct.subcons:
         v = value.get(sc.name) if sc.name else None
         inner = _strip(sc)
@@ -264,16 +278,15 @@ def _build_fields(struct: c.Struct, value: Mapping, path: str, ctx: Mapping | No
             except RAW_ERRORS as exc:
                 raise FormatError(f"array count: {exc}", where, None, "build") from None
             if isinstance(v, Columns):
-                pieces.append(serialize_columns(inner.subcon, v, where, n))
+                yield from iter_columns(inner.subcon, v, where, n)
                 continue
             dtype = element_dtype(inner.subcon, context)
             if dtype is None or len(v) != n:
                 raise FormatError(f"{len(v)} elements for a count of {n}" if dtype is not None else
                                   "a numpy array needs fixed-size elements", where, None, "build")
-            pieces.append(as_dtype(v, dtype if dtype.names else dtype.base, where).tobytes())
+            yield as_dtype(v, dtype if dtype.names else dtype.base, where).tobytes()
             continue
-        pieces.append(build(sc, v, where, **context))
-    return b"".join(pieces)
+        yield build(sc, v, where, **context)
 
 
 def as_dtype(column, dtype: np.dtype, path: str) -> np.ndarray:
@@ -300,9 +313,14 @@ def _length_ref(expr) -> str | None:
 
 
 def serialize_columns(decl, columns: Mapping, path: str = "", count: int | None = None) -> bytes:
+    return b"".join(iter_columns(decl, columns, path, count))
+
+
+def iter_columns(decl, columns: Mapping, path: str = "", count: int | None = None) -> Iterator[bytes]:
     """`count` consecutive records of `decl` (a Struct of fixed-size fields, `Bytes(this.x)` and
     `Array(this.n, <fixed-size element>)`) from columns, vectorised.  Fixed-size fields take a
-    numpy column (range-checked) or their declared default; `Bytes` fields a sequence of bytes;
+    numpy column (range-checked) or their declared default; `Bytes` fields a sequence of bytes (or
+    a `(concatenated bytes, lengths)` pair);
     `Array` fields an `(elements, counts)` pair (all records' elements concatenated).  A length or
     count field that is left out is filled from the data it measures; one that is given is written
     as given, so a writer can state a foreign writer's own arithmetic (a length cast to u16)."""
@@ -316,8 +334,8 @@ def serialize_columns(decl, columns: Mapping, path: str = "", count: int | None 
             ref = _length_ref(inner.length if isinstance(inner, c.Bytes) else inner.count)
             v = given[sc.name]
             if ref is not None and ref not in given:
-                measured[ref] = np.fromiter(map(len, v), np.int64, len(v)) if isinstance(inner, c.Bytes) \
-                    else np.asarray(v[1], np.int64)
+                measured[ref] = np.asarray(v[1], np.int64) if isinstance(v, tuple) else \
+                    np.fromiter(map(len, v), np.int64, len(v))
     given.update(measured)
     n = count if count is not None else max((len(v[1]) if isinstance(v, tuple) else len(v) for v in given.values()),
                                             default=0)
@@ -326,8 +344,11 @@ def serialize_columns(decl, columns: Mapping, path: str = "", count: int | None 
         where = f"{path}[].{sc.name}"
         column = given.get(sc.name, _MISSING)
         if isinstance(inner, c.Bytes) and callable(inner.length):
-            blob = np.frombuffer(b"".join(column), np.uint8)
-            pieces.append((blob, np.fromiter(map(len, column), np.int64, len(column))))
+            if isinstance(column, tuple):       # (all records' bytes concatenated, length of each)
+                pieces.append((np.frombuffer(column[0], np.uint8), np.asarray(column[1], np.int64)))
+            else:
+                blob = np.frombuffer(b"".join(column), np.uint8)
+                pieces.append((blob, np.fromiter(map(len, column), np.int64, len(column))))
         elif isinstance(inner, c.Array):
             elements, counts = column
             dtype = struct_dtype(inner.subcon) if isinstance(_strip(inner.subcon), c.Struct) else \
@@ -351,22 +372,24 @@ def serialize_columns(decl, columns: Mapping, path: str = "", count: int | None 
         raise FormatError(f"columns of different lengths for {n} records", path, None, "build")
     record = sum((sizes for _, sizes in pieces), np.zeros(n, np.int64))
     ends = np.cumsum(record)
-    out = np.empty(int(ends[-1]) if n else 0, np.uint8)
     at = ends - record                                  # where each field of each record goes
     fields_at, sources = [], []
     for _, sizes in pieces:
         fields_at.append(at)
         sources.append(np.cumsum(sizes) - sizes)        # where it comes from in the field's bytes
         at = at + sizes
-    # scatter record chunks of about SCATTER_BYTES, so the byte index arrays stay small
-    cuts = [0, *np.searchsorted(ends, np.arange(SCATTER_BYTES, len(out), SCATTER_BYTES), "right").tolist(), n]
+    # records in chunks of about SCATTER_BYTES (the byte index arrays stay small), each yielded
+    total = int(ends[-1]) if n else 0
+    cuts = [0, *np.searchsorted(ends, np.arange(SCATTER_BYTES, total, SCATTER_BYTES), "right").tolist(), n]
     for a, b in zip(cuts, cuts[1:]):
         if a >= b:
             continue
+        base = int(ends[a] - record[a])
+        out = np.empty(int(ends[b - 1]) - base, np.uint8)
         for (flat, sizes), dst, src in zip(pieces, fields_at, sources):
             lo, hi = int(src[a]), int(src[b - 1] + sizes[b - 1])
-            out[np.repeat(dst[a:b] - (src[a:b] - lo), sizes[a:b]) + np.arange(hi - lo)] = flat[lo:hi]
-    return out.tobytes()
+            out[np.repeat(dst[a:b] - base - (src[a:b] - lo), sizes[a:b]) + np.arange(hi - lo)] = flat[lo:hi]
+        yield out.tobytes()
 
 
-SCATTER_BYTES = 1 << 22
+SCATTER_BYTES = 1 << 20
