@@ -64,8 +64,8 @@ def test_amem_a_word_that_lowercases_past_the_limit_wraps_too():
 
 def test_amem_edge_scan_stalls_at_a_source_that_is_no_node():
     # nodes 1, 2, 5; edges sorted by source: 1, 1, 3 (no such node), 5 -> node 5 gets nothing (AMEM.md 2.8)
-    assert edge_scan([1, 2, 5], [1, 1, 3, 5]) == ([0, 2, 2], [2, 0, 0])
-    assert edge_scan([0, 0, 1], [0, 1]) == ([0, 1, 1], [1, 0, 1])      # a repeated id gets the run once
+    assert [list(x) for x in edge_scan([1, 2, 5], [1, 1, 3, 5])] == [[0, 2, 2], [2, 0, 0]]
+    assert [list(x) for x in edge_scan([0, 0, 1], [0, 1])] == [[0, 1, 1], [1, 0, 1]]   # a repeated id: the run once
     data, _ = write_agentic(Model(dimension=0, nodes=[Node("a", id=1), Node("b", id=2), Node("c", id=5)],
                                   edges=[Edge(1, 2), Edge(1, 5), Edge(3, 1), Edge(5, 1)]))
     doc = memschema.load(data)

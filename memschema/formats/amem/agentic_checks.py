@@ -19,11 +19,13 @@ from ...walker import parse_value
 from . import agentic
 from .agentic_store import EDGE_NAMES, EVENT_NAMES, AgenticDocument
 from .findings import each, info
-from .indexes import TermCollector
+from .indexes import TermCollector, matches
 from .writer import edge_scan
 
 MAX_CONTENT = 65_536       # upstream's per-node content limit (enforced when a node is added)
 RELEASE_EVERY = 1 << 14    # nodes decoded between two releases of the blob pages behind them
+FLOATS_AT_ONCE = 1 << 22   # vector values checked at a time
+MAX_ID_TABLE = 1 << 26     # node ids spanning at most this many values are looked up in a table
 MAX_EVENT_TYPE, MAX_EDGE_TYPE = max(EVENT_NAMES), max(EDGE_NAMES)
 REBUILT = (agentic.TAG_TYPE, agentic.TAG_TEMPORAL, agentic.TAG_SESSION)   # upstream rebuilds these from the nodes
 
@@ -51,11 +53,13 @@ def check_agentic(doc: AgenticDocument, strict: bool = False) -> list[Finding]:
         where = problem.split()[0]
         path = where if where.startswith("header.") else "header.feature_vec_offset"
         out.add(error("amem.inconsistent_header", problem, path, doc.offset_of(path)))
-    _check_nodes(doc, out, strictly)
-    _check_edges(doc, out, strictly)
+    for stage in (_check_nodes, _check_edges):
+        stage(doc, out, strictly)
+        doc.release(0, len(doc.data))     # pages a stage read are let go: the next re-reads what it needs
     terms = _check_contents(doc, out)
     _check_vectors(doc, out)
     _check_indexes(doc, out, strictly, terms)
+    doc.release(0, len(doc.data))
     has_terms = any(t in (agentic.TAG_TERMS, agentic.TAG_DOC_LENGTHS) for t, *_ in doc.index_entries)
     want = agentic.FLAG_TERM_INDEX | agentic.FLAG_DOC_LENGTHS if (doc.node_count and has_terms) else 0
     if h.flags != want:
@@ -88,7 +92,7 @@ def _check_nodes(doc: AgenticDocument, out: Findings, strictly) -> None:
         "amem.confidence_range", f"confidence {float(conf[i])} outside [0, 1]", f"nodes[{i}].confidence",
         doc.node_offset(i, "confidence")))
     # edge_offset/edge_count: a cache of the edge table, as the writer's forward scan computes it
-    first, counts = edge_scan(ids.tolist(), doc.edges["source_id"].tolist())
+    first, counts = edge_scan(ids, doc.edges["source_id"])
     want_offset = np.asarray(first, np.uint64) * np.uint64(agentic.edge_record.sizeof())
     want_count = np.asarray(counts, np.int64)
     each(out, (n["edge_offset"] != want_offset) | (n["edge_count"] != want_count), lambda i: warning(
@@ -112,8 +116,9 @@ def _check_edges(doc: AgenticDocument, out: Findings, strictly) -> None:
             j = int(np.flatnonzero(bad)[0]) + 1
             out.add(warning("amem.edges_unsorted", "edges are not sorted by (source_id, target_id) (upstream "
                             "re-sorts on load)", f"edges[{j}].source_id", doc.edge_offset(j, "source_id")))
+    known = np.unique(doc.ids)
     for side in ("source_id", "target_id"):
-        each(out, ~np.isin(e[side], doc.ids), lambda j, side=side: error(
+        each(out, ~_among(e[side], known), lambda j, side=side: error(
             "amem.dangling_edge", f"{side} {int(e[side][j])} is no node's id: the edge points nowhere",
             f"edges[{j}].{side}", doc.edge_offset(j, side)))
     w = e["weight"]
@@ -122,16 +127,32 @@ def _check_edges(doc: AgenticDocument, out: Findings, strictly) -> None:
         doc.edge_offset(j, "weight")))
 
 
+def _among(values: np.ndarray, known: np.ndarray, rows: int = 1 << 20) -> np.ndarray:
+    """Which `values` are in `known` (sorted, unique), a chunk at a time: a lookup table when the ids
+    span a modest range (the usual 0..n), else binary searches (np.isin would sort both)."""
+    out = np.zeros(len(values), bool)
+    if not len(known):
+        return out
+    table = int(known[-1]) - int(known[0]) <= MAX_ID_TABLE
+    for at in range(0, len(values), rows):
+        chunk = values[at:at + rows]
+        if table:
+            out[at:at + rows] = np.isin(chunk, known, kind="table")
+        else:
+            out[at:at + rows] = known[np.minimum(np.searchsorted(known, chunk), len(known) - 1)] == chunk
+    return out
+
+
 def _check_contents(doc: AgenticDocument, out: Findings) -> TermCollector | None:
     """Decode, check and tokenize every content, one at a time.  The term postings (for tags 5 and
     6) are returned when every content decoded."""
     placed = doc.parsed.placed["content_block"]
     block_start, block_end = placed.start, placed.end
-    starts, lengths, _ = doc._blobs
-    ids = doc.ids.tolist()
+    starts, lengths, _ = doc.blobs
+    ids = doc.ids
     terms: TermCollector | None = TermCollector()
     for i, raw in enumerate(doc.decoded(failures=True)):
-        start, length = starts[i], lengths[i]
+        start, length = int(starts[i]), int(lengths[i])
         if isinstance(raw, FormatError):
             out.add(Finding.from_error(raw))
             terms = None
@@ -156,7 +177,7 @@ def _check_contents(doc: AgenticDocument, out: Findings) -> TermCollector | None
             terms.add(ids[i], text)
         if i % RELEASE_EVERY == RELEASE_EVERY - 1:
             doc.release(block_start, start)
-    _check_blob_layout(doc, out, np.asarray(starts, np.int64), np.asarray(lengths, np.int64), block_start, block_end)
+    _check_blob_layout(doc, out, starts, lengths, block_start, block_end)
     return terms
 
 
@@ -185,7 +206,10 @@ def _check_vectors(doc: AgenticDocument, out: Findings) -> None:
         return
     bad = np.zeros(len(vectors), bool)
     for at, chunk in doc.vector_chunks():
-        bad[at:at + len(chunk)] = ~np.isfinite(chunk).all(axis=1)
+        flat = chunk.reshape(-1)
+        for lo in range(0, len(flat), FLOATS_AT_ONCE):     # bounded temporaries, whatever the dimension
+            wrong = np.flatnonzero(~np.isfinite(flat[lo:lo + FLOATS_AT_ONCE]))
+            bad[at + (lo + wrong) // vectors.shape[1]] = True
     each(out, bad, lambda i: warning("amem.vector_nonfinite", "vector holds NaN or infinity", f"vectors[{i}]",
                                      doc.offset_of(f"vectors[{i}]")))
 
@@ -231,19 +255,19 @@ def _check_indexes(doc: AgenticDocument, out: Findings, strictly, terms: TermCol
             _explain_index(doc, out, strictly, tag, None)
     _check_clusters(doc, out)
     if terms is not None:
-        for tag, expected in ((agentic.TAG_TERMS, terms.term_index_body), (agentic.TAG_DOC_LENGTHS,
-                                                                           terms.doc_lengths_body)):
+        for tag, expected in ((agentic.TAG_TERMS, terms.term_index_pieces),
+                              (agentic.TAG_DOC_LENGTHS, lambda: [terms.doc_lengths_body()])):
             stored = doc.stored_body(tag)
             if stored is None:
                 continue
             try:
-                want = expected()
+                if matches(stored, expected()):
+                    if tag == agentic.TAG_TERMS:
+                        _long_terms(doc, out, terms)
+                    continue
+                want = b"".join(expected())
             except FormatError:
                 continue        # ids too large for a dense doc-lengths table: nothing to compare
-            if stored == want:
-                if tag == agentic.TAG_TERMS:
-                    _long_terms(doc, out, terms)
-                continue
             _explain_index(doc, out, strictly, tag, want)
 
 

@@ -19,12 +19,13 @@ from . import agentic, queries
 from .agentic import EDGE_TYPES, EVENT_TYPES, INDEX_BODIES, INDEX_NAMES
 from .compression import decompress_block, plausible
 from .detect import AGENTIC, agentic_problems
-from .indexes import session_index_body, temporal_index_body, type_index_body
+from .indexes import matches, session_index_body, temporal_index_body, type_index_body
 from .model import Cluster, Edge, Model, Node, record_extras
 from .tables import AmemTables, ints
 
 EVENT_NAMES = {v: k for k, v in EVENT_TYPES.items()}
 EDGE_NAMES = {v: k for k, v in EDGE_TYPES.items()}
+DECODE_ROWS = 1 << 14       # nodes whose blob spans are turned into Python ints at a time
 PREFIX = struct_dtype(Struct(agentic.content_blob.uncompressed_size)).fields["uncompressed_size"][0]
 # node fields the model names or the writer derives (the rest travel in Node.extra)
 MODELLED_NODE = frozenset({"id", "event_type", "created_at", "session_id", "confidence", "access_count",
@@ -53,9 +54,9 @@ class AgenticDocument(AmemTables):
 
     # -- content: blobs placed by the `content` view; one method decodes --------------------------
     @cached_property
-    def _blobs(self) -> tuple[list[int], list[int], list[int]]:
-        """(absolute start, stored length, u32 size prefix or -1) of every node's blob, computed with
-        numpy once: prefixes are gathered straight from the file."""
+    def blobs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(absolute start, stored length, u32 size prefix or -1) of every node's blob, int64 arrays
+        computed with numpy once: the prefixes are gathered straight from the file."""
         starts, lengths = self.parsed.view_spans("content")
         ok = (lengths >= PREFIX.itemsize) & (starts >= 0) & (starts + lengths <= len(self.data))
         prefixes = np.full(len(starts), -1, np.int64)
@@ -63,11 +64,11 @@ class AgenticDocument(AmemTables):
             raw = np.frombuffer(self.data, np.uint8)
             at = starts[ok][:, None] + np.arange(PREFIX.itemsize)
             prefixes[ok] = raw[at].reshape(-1).view(PREFIX)
-        return starts.tolist(), lengths.tolist(), prefixes.tolist()
+        return starts, lengths, prefixes
 
     def blob_span(self, i: int) -> tuple[int, int]:
-        starts, lengths, _ = self._blobs
-        return starts[i], lengths[i]
+        starts, lengths, _ = self.blobs
+        return int(starts[i]), int(lengths[i])
 
     def blob(self, i: int) -> bytes:
         """The stored blob of node `i` (u32 size + LZ4 block), exactly as in the file."""
@@ -88,22 +89,23 @@ class AgenticDocument(AmemTables):
         through here.  A well-formed blob (inside the file, a plausible size prefix) goes straight to
         lz4, which reads the prefix itself; anything else takes the careful path, which says what is
         wrong with it: raised, or with `failures` yielded in the node's place (validation goes on)."""
-        starts, lengths, prefixes = self._blobs
         view, decompress, itemsize = self._view, lz4.block.decompress, PREFIX.itemsize
-        for i in range(first, self.node_count if stop is None else stop):
-            start, length, prefix = starts[i], lengths[i], prefixes[i]
-            if prefix > 0 and plausible(prefix, length - itemsize):
+        stop = self.node_count if stop is None else stop
+        for chunk in range(first, stop, DECODE_ROWS):          # plain ints, a chunk at a time
+            spans = zip(*(column[chunk:min(stop, chunk + DECODE_ROWS)].tolist() for column in self.blobs))
+            for i, (start, length, prefix) in enumerate(spans, chunk):
+                if prefix > 0 and plausible(prefix, length - itemsize):
+                    try:
+                        yield decompress(view[start:start + length])
+                        continue
+                    except (lz4.block.LZ4BlockError, ValueError, MemoryError):
+                        pass
                 try:
-                    yield decompress(view[start:start + length])
-                    continue
-                except (lz4.block.LZ4BlockError, ValueError, MemoryError):
-                    pass
-            try:
-                yield self._careful(i, start, length, prefix)
-            except FormatError as exc:
-                if not failures:
-                    raise
-                yield exc
+                    yield self._careful(i, start, length, prefix)
+                except FormatError as exc:
+                    if not failures:
+                        raise
+                    yield exc
 
     def _careful(self, i: int, start: int, length: int, prefix: int) -> bytes:
         if length == 0:
@@ -135,7 +137,7 @@ class AgenticDocument(AmemTables):
         return (self.text_of(i, raw) for i, raw in enumerate(self.decoded()))
 
     def uncompressed_length(self, i: int) -> int | None:
-        prefix = self._blobs[2][i]
+        prefix = int(self.blobs[2][i])
         return None if prefix < 0 else prefix
 
     # -- indexes ---------------------------------------------------------------------------
@@ -185,9 +187,10 @@ class AgenticDocument(AmemTables):
     def index_value(self, tag: int):
         return self.index_body(tag)[0]
 
-    def stored_body(self, tag: int) -> bytes | None:
-        """The body of the last copy of `tag` (what upstream's reader keeps), or None."""
-        bodies = [bytes(body) for t, _, _, body in self.index_entries if t == tag]
+    def stored_body(self, tag: int) -> bytes | memoryview | None:
+        """The body of the last copy of `tag` (what upstream's reader keeps), or None; a large body
+        is a view over the file, not a copy."""
+        bodies = [body for t, _, _, body in self.index_entries if t == tag]
         return bodies[-1] if bodies else None
 
     def expected_body(self, tag: int) -> bytes:
@@ -204,7 +207,7 @@ class AgenticDocument(AmemTables):
         cache = self.__dict__.setdefault("_consistent", {})
         if tag not in cache:
             stored = self.stored_body(tag)
-            cache[tag] = stored is not None and stored == self.expected_body(tag)
+            cache[tag] = stored is not None and matches(stored, [self.expected_body(tag)])
         return cache[tag]
 
     # -- queries ---------------------------------------------------------------------------

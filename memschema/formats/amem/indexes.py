@@ -11,13 +11,14 @@ index.  `TermCollector` writes the same bytes and says so (`long_terms`)."""
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterator
 
 import numpy as np
 from construct import Container, Struct
 
 from ...dtypes import struct_dtype
 from ...errors import FormatError
-from ...records import Columns, serialize_one
+from ...records import Columns, iter_serialized, serialize_one
 from . import agentic
 from .model import pad_vector
 from .tokenizer import STOP_WORDS, candidates
@@ -72,7 +73,8 @@ def cluster_map_body(clusters, dimension: int) -> bytes:
 class TermCollector:
     """Tags 5 and 6 accumulated one node at a time (the node's text can be dropped right after), so
     validation streams the contents: decode, tokenize, discard.  Tokens are counted in batches with
-    numpy (one sort per batch instead of a Counter per node)."""
+    numpy (one sort per batch instead of a Counter per node); a posting is 12 bytes (term number,
+    record number, occurrences) until the body is written."""
 
     BATCH = 1 << 16     # tokens held before they are counted
 
@@ -81,9 +83,9 @@ class TermCollector:
         self.vocabulary: dict[str, int] = {w: i for i, w in enumerate(sorted(STOP_WORDS))}
         self.doc_ids = array("Q")
         self._tokens: list[str] = []
-        self._counts = array("Q")                   # candidate tokens per node not yet counted
+        self._counts = array("q")                   # candidate tokens per node not yet counted
         self._lengths: list[np.ndarray] = []        # tokens per node, repeats included (tag 6)
-        self._postings: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []   # (term, node id, tf) chunks
+        self._postings: list[np.ndarray] = []       # chunks of (term, record, tf) rows
 
     def add(self, node_id: int, text: str) -> None:
         tokens = candidates(text)
@@ -94,21 +96,23 @@ class TermCollector:
             self._count()
 
     def _count(self) -> None:
-        """Postings (term, node id, occurrences) of the nodes added since the last count."""
+        """Postings of the nodes added since the last count."""
         vocabulary = self.vocabulary
         for token in dict.fromkeys(self._tokens):
             if token not in vocabulary:
                 vocabulary[token] = len(vocabulary)
         terms = np.fromiter(map(vocabulary.__getitem__, self._tokens), np.int64, len(self._tokens))
         counts = np.asarray(self._counts, np.int64)
-        docs = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+        first = len(self.doc_ids) - len(counts)
+        docs = np.repeat(np.arange(first, first + len(counts), dtype=np.int64), counts)
         kept = terms >= len(STOP_WORDS)
         terms, docs = terms[kept], docs[kept]
-        self._lengths.append(np.bincount(docs, minlength=len(counts)).astype(np.uint32))
+        self._lengths.append(np.bincount(docs - first, minlength=len(counts)).astype(np.uint32))
         pairs, tf = np.unique(docs << 32 | terms, return_counts=True)
-        nodes = np.asarray(self.doc_ids[len(self.doc_ids) - len(counts):], np.uint64)
-        self._postings.append((pairs & 0xFFFF_FFFF, nodes[pairs >> 32], tf.astype(np.uint32)))
-        self._tokens, self._counts = [], array("Q")
+        rows = np.empty((len(pairs), 3), np.uint32)
+        rows[:, 0], rows[:, 1], rows[:, 2] = pairs & 0xFFFF_FFFF, pairs >> 32, tf
+        self._postings.append(rows)
+        self._tokens, self._counts = [], array("q")
 
     @property
     def doc_lengths(self) -> np.ndarray:
@@ -123,30 +127,39 @@ class TermCollector:
                 if len(t) * 4 > limit and len(t.encode("utf-8")) > limit]
 
     def term_index_body(self) -> bytes:
-        """Tag 5: doc_count, avg_doc_length (f32 arithmetic), then the terms sorted by UTF-8 bytes,
-        each with its postings ascending by node id."""
+        return b"".join(self.term_index_pieces())
+
+    def term_index_pieces(self) -> Iterator[bytes]:
+        """Tag 5 in pieces (compared with a stored body piece by piece, never held whole):
+        doc_count, avg_doc_length (f32 arithmetic), then the terms sorted by UTF-8 bytes, each with
+        its postings ascending by node id."""
         lengths = self.doc_lengths          # counts what is pending
-        words = [t.encode("utf-8") for t in self.vocabulary]
-        words[:len(STOP_WORDS)] = [b""] * len(STOP_WORDS)   # numbers kept, never written
-        order = sorted(range(len(STOP_WORDS), len(words)), key=words.__getitem__)
-        rank = np.empty(len(words), np.int64)
-        rank[order] = np.arange(len(order))
-        chunks = self._postings or [(np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(0, np.uint32))]
-        term, node, tf = (np.concatenate(column) for column in zip(*chunks))
-        term = rank[term]
-        by = np.lexsort((tf, node, term))
+        # str order is code point order, which is UTF-8 byte order: no bytes copies to sort
+        terms = sorted(t for t, n in self.vocabulary.items() if n >= len(STOP_WORDS))
+        rank = np.zeros(len(self.vocabulary), np.uint32)
+        rank[np.fromiter(map(self.vocabulary.__getitem__, terms), np.int64, len(terms))] = np.arange(len(terms))
+        rows = np.concatenate(self._postings) if self._postings else np.zeros((0, 3), np.uint32)
+        rows[:, 0] = rank[rows[:, 0]]
+        del rank
+        ids = np.frombuffer(self.doc_ids, np.uint64)
+        # rows are in record order: when the ids ascend with it, one stable sort by term suffices
+        by = np.argsort(rows[:, 0], kind="stable") if np.all(ids[1:] >= ids[:-1]) else \
+            np.lexsort((ids[rows[:, 1]], rows[:, 0]))
         postings = np.zeros(len(by), POSTING)
-        postings["node_id"], postings["tf"] = node[by], tf[by]
+        postings["node_id"] = ids[rows[by, 1]]
+        postings["tf"] = rows[by, 2]
+        per_term = np.bincount(rows[:, 0], minlength=len(terms))
+        del by, rows
         doc_count = len(self.doc_ids)
-        total = np.float32(lengths.sum())
-        avg = total / np.float32(doc_count) if doc_count else np.float32(0)
-        sorted_words = [words[i] for i in order]
+        avg = np.float32(lengths.sum()) / np.float32(doc_count) if doc_count else np.float32(0)
+        sizes = np.fromiter((len(t.encode("utf-8")) for t in terms), np.int64, len(terms))
+        blob = "".join(terms).encode("utf-8")
+        del terms
         # `len as u16` as upstream writes it: a longer term's length wraps (see the module docstring)
-        sizes = np.fromiter(map(len, sorted_words), np.int64, len(sorted_words)) % (np.iinfo(TERM_LENGTH).max + 1)
-        return serialize_one(agentic.term_index, {
-            "doc_count": doc_count, "avg_doc_length": float(avg), "term_count": len(order),
-            "terms": Columns(len=sizes, term=sorted_words,
-                             postings=(postings, np.bincount(term, minlength=len(order))))}, "term_index")
+        yield from iter_serialized(agentic.term_index, {
+            "doc_count": doc_count, "avg_doc_length": float(avg), "term_count": len(sizes),
+            "terms": Columns(len=sizes % (np.iinfo(TERM_LENGTH).max + 1), term=(blob, sizes),
+                             postings=(postings, per_term))}, "term_index")
 
     def doc_lengths_body(self) -> bytes:
         """Tag 6: token counts dense by node id (count = max id + 1, 0 for missing ids)."""
@@ -163,3 +176,13 @@ class TermCollector:
 def entry(tag: int, body: bytes) -> Container:
     """One index entry (its length is rebuilt from the body by the declaration)."""
     return Container(tag=tag, body=body)
+
+
+def matches(stored, pieces) -> bool:
+    """Whether `stored` (bytes or a view over the file) is exactly the concatenation of `pieces`."""
+    view, at = memoryview(stored), 0
+    for piece in pieces:
+        if view[at:at + len(piece)] != piece:
+            return False
+        at += len(piece)
+    return at == len(view)

@@ -123,12 +123,14 @@ class AmemTables(Document):
             out[at:at + len(chunk)] = np.sqrt(np.einsum("ij,ij->i", chunk, chunk))
         return out
 
-    def vector_chunks(self, rows: int = 1 << 15):
-        """(first row, rows) of the vectors a chunk at a time; the pages of a chunk are let go once
-        it is done, so a scan over a vector block larger than RAM keeps the process small."""
+    def vector_chunks(self, size: int = 1 << 24):
+        """(first row, rows) of the vectors about `size` bytes at a time (one row at least); the
+        pages of a chunk are let go once it is done, so a scan over a vector block larger than RAM
+        keeps the process small."""
         vectors = self.vectors
         start = self.parsed.placed["vectors"].start
         row = vectors.strides[0]
+        rows = max(1, size // row) if row else max(1, len(vectors))
         for at in range(0, len(vectors), rows):
             yield at, vectors[at:at + rows]
             self.release(start + at * row, start + min(len(vectors), at + rows) * row)

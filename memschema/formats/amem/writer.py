@@ -10,6 +10,8 @@ written by name when the target record declares it, and reported when it is lost
 from __future__ import annotations
 
 import json
+from array import array
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -94,7 +96,13 @@ def agentic_indexes(model: Model, ids: list[int], texts: list[str], term_index: 
     return out
 
 
-def edge_scan(ids: list[int], sources: list[int]) -> tuple[list[int], list[int]]:
+def _chunked(values, rows: int = 1 << 16) -> Iterator:
+    """The elements of a numpy array (or a list) as plain Python values, a chunk at a time."""
+    for at in range(0, len(values), rows):
+        yield from (values[at:at + rows].tolist() if isinstance(values, np.ndarray) else values[at:at + rows])
+
+
+def edge_scan(ids, sources) -> tuple[array, array]:
     """(first edge index, edge count) per node as the writer's one forward scan over the sorted edges
     computes them: a node takes the run of edges at the scan position when they are its own; a node
     without edges gets the current position; a source that is no stored node id stalls the scan
@@ -102,15 +110,15 @@ def edge_scan(ids: list[int], sources: list[int]) -> tuple[list[int], list[int]]
     src = np.asarray(sources)
     starts = np.flatnonzero(np.concatenate([[True], src[1:] != src[:-1]])) if len(src) else np.zeros(0, np.int64)
     lengths = np.diff(np.append(starts, len(src)))
-    values, starts, lengths = src[starts].tolist(), starts.tolist(), lengths.tolist()
-    first, counts, run, pos = [], [], 0, 0
-    for node_id in ids:
-        if run < len(values) and values[run] == node_id:
-            pos = starts[run]
-            first.append(pos)
-            counts.append(lengths[run])
-            pos += lengths[run]
-            run += 1
+    runs = zip(_chunked(src[starts]), _chunked(starts), _chunked(lengths))
+    run = next(runs, None)
+    first, counts, pos = array("q"), array("q"), 0
+    for node_id in _chunked(ids):
+        if run is not None and run[0] == node_id:
+            pos = run[1] + run[2]
+            first.append(run[1])
+            counts.append(run[2])
+            run = next(runs, None)
         else:
             first.append(pos)
             counts.append(0)
@@ -140,7 +148,7 @@ def write_agentic(model: Model, *, blobs: list[bytes | None] | None = None,
     node_rows["id"] = ids                       # None = the record index
     node_rows["last_accessed"] = [n.created_at if n.last_accessed is None else n.last_accessed for n in nodes]
     node_rows["edge_offset"] = (np.asarray(first, np.uint64) * np.uint64(agentic.edge_record.sizeof())).tolist()
-    node_rows["edge_count"] = counts
+    node_rows["edge_count"] = counts.tolist()
     node_rows.update(_extras(agentic.node_record, nodes, set(node_rows) | layout.filled_fields("nodes"), "nodes",
                              findings))
     edge_rows = {field: [getattr(e, attr) for e in edges] for attr, field in AGENTIC_EDGE.items()}
