@@ -20,6 +20,7 @@ from . import agentic
 from .agentic_store import EDGE_NAMES, EVENT_NAMES, AgenticDocument
 from .findings import each, info
 from .indexes import TermCollector, matches
+from .tables import plain
 from .writer import edge_scan
 
 MAX_CONTENT = 65_536       # upstream's per-node content limit (enforced when a node is added)
@@ -68,14 +69,21 @@ def check_agentic(doc: AgenticDocument, strict: bool = False) -> list[Finding]:
     return out.close()
 
 
+def _types_and_padding(doc: AgenticDocument, out: Findings, strictly, section: str, kind: str, limit: int) -> None:
+    """A record type upstream does not know (it rejects the file) and padding that is not zero."""
+    table, decl = doc.parsed[section], doc.layout.section(section).decl
+    at = doc.node_offset if section == "nodes" else doc.edge_offset
+    each(out, table[f"{kind}_type"] > limit, lambda i: error(
+        f"amem.unknown_{kind}_type", f"{kind}_type {int(table[f'{kind}_type'][i])} (0-{limit} known): the upstream "
+        "reader rejects the whole file", f"{section}[{i}].{kind}_type", at(i, f"{kind}_type")))
+    for pad in padding_fields(decl):
+        each(out, table[pad].any(axis=1), lambda i, pad=pad: strictly(
+            "amem.nonzero_padding", f"{pad} bytes are not zero", f"{section}[{i}].{pad}", at(i, pad)))
+
+
 def _check_nodes(doc: AgenticDocument, out: Findings, strictly) -> None:
     n = doc.nodes
-    each(out, n["event_type"] > MAX_EVENT_TYPE, lambda i: error(
-        "amem.unknown_event_type", f"event_type {int(n['event_type'][i])} (0-{MAX_EVENT_TYPE} known): the upstream "
-        "reader rejects the whole file", f"nodes[{i}].event_type", doc.node_offset(i, "event_type")))
-    for pad in padding_fields(agentic.node_record):
-        each(out, n[pad].any(axis=1), lambda i, pad=pad: strictly(
-            "amem.nonzero_padding", f"{pad} bytes are not zero", f"nodes[{i}].{pad}", doc.node_offset(i, pad)))
+    _types_and_padding(doc, out, strictly, "nodes", "event", MAX_EVENT_TYPE)
     ids = doc.ids
     order = np.argsort(ids, kind="stable")
     repeated = np.zeros(len(ids), bool)
@@ -103,12 +111,7 @@ def _check_nodes(doc: AgenticDocument, out: Findings, strictly) -> None:
 
 def _check_edges(doc: AgenticDocument, out: Findings, strictly) -> None:
     e = doc.edges
-    each(out, e["edge_type"] > MAX_EDGE_TYPE, lambda j: error(
-        "amem.unknown_edge_type", f"edge_type {int(e['edge_type'][j])} (0-{MAX_EDGE_TYPE} known): the upstream "
-        "reader rejects the whole file", f"edges[{j}].edge_type", doc.edge_offset(j, "edge_type")))
-    for pad in padding_fields(agentic.edge_record):
-        each(out, e[pad].any(axis=1), lambda j, pad=pad: strictly(
-            "amem.nonzero_padding", f"{pad} bytes are not zero", f"edges[{j}].{pad}", doc.edge_offset(j, pad)))
+    _types_and_padding(doc, out, strictly, "edges", "edge", MAX_EDGE_TYPE)
     if len(e) > 1:
         s, t = e["source_id"], e["target_id"]
         bad = (s[1:] < s[:-1]) | ((s[1:] == s[:-1]) & (t[1:] < t[:-1]))
@@ -144,41 +147,40 @@ def _among(values: np.ndarray, known: np.ndarray, rows: int = 1 << 20) -> np.nda
 
 
 def _check_contents(doc: AgenticDocument, out: Findings) -> TermCollector | None:
-    """Decode, check and tokenize every content, one at a time.  The term postings (for tags 5 and
-    6) are returned when every content decoded."""
+    """Decode, check and tokenize every content, one at a time (what is per node and not decoding
+    is checked on the span arrays at once).  The term postings (for tags 5 and 6) are returned when
+    every content decoded."""
     placed = doc.parsed.placed["content_block"]
     block_start, block_end = placed.start, placed.end
-    starts, lengths, _ = doc.blobs
-    ids = doc.ids
+    starts, lengths, prefixes = doc.blobs
+    inside = (starts >= 0) & (starts + lengths <= len(doc.data))
+    each(out, inside & (lengths > 0) & ((starts < block_start) | (starts + lengths > block_end)), lambda i: error(
+        "amem.content_outside_block", f"blob [{int(starts[i])}, {int(starts[i] + lengths[i])}) is not inside the "
+        f"content block [{block_start}, {block_end}): the header and the node disagree", f"nodes[{i}].content_offset",
+        doc.node_offset(i, "content_offset")))
+    each(out, lengths == 0, lambda i: info(
+        "amem.empty_blob", "content_length 0 (content \"\"; the writer stores a 5-byte blob)",
+        f"nodes[{i}].content_length", doc.node_offset(i, "content_length")))
     terms: TermCollector | None = TermCollector()
-    for i, raw in enumerate(doc.decoded(failures=True)):
-        start, length = int(starts[i]), int(lengths[i])
+    failed = np.zeros(len(starts), bool)
+    add = terms.add
+    for (i, raw), node_id in zip(enumerate(doc.decoded(failures=True)), plain(doc.ids)):
         if isinstance(raw, FormatError):
+            failed[i] = True
             out.add(Finding.from_error(raw))
-            terms = None
             continue
-        if length and (start < block_start or start + length > block_end):
-            out.add(error("amem.content_outside_block", f"blob [{start}, {start + length}) is not inside the "
-                          f"content block [{block_start}, {block_end}): the header and the node disagree",
-                          f"nodes[{i}].content_offset", doc.node_offset(i, "content_offset")))
-        if length == 0:
-            out.add(info("amem.empty_blob", "content_length 0 (content \"\"; the writer stores a 5-byte blob)",
-                         f"nodes[{i}].content_length", doc.node_offset(i, "content_length")))
         try:
-            text = doc.text_of(i, raw)
+            add(node_id, doc.text_of(i, raw))
         except FormatError as exc:
+            failed[i] = True
             out.add(Finding.from_error(exc))
-            terms = None
-            continue
-        if len(raw) > MAX_CONTENT:
-            out.add(warning("amem.content_too_long", f"content of {len(raw)} bytes exceeds the {MAX_CONTENT}-byte "
-                            "limit upstream enforces when adding a node", f"content[{i}]", start))
-        if terms is not None:
-            terms.add(ids[i], text)
         if i % RELEASE_EVERY == RELEASE_EVERY - 1:
-            doc.release(block_start, start)
+            doc.release(block_start, int(starts[i]))
+    each(out, ~failed & (prefixes > MAX_CONTENT), lambda i: warning(
+        "amem.content_too_long", f"content of {int(prefixes[i])} bytes exceeds the {MAX_CONTENT}-byte limit upstream "
+        "enforces when adding a node", f"content[{i}]", int(starts[i])))
     _check_blob_layout(doc, out, starts, lengths, block_start, block_end)
-    return terms
+    return None if failed.any() else terms
 
 
 def _check_blob_layout(doc: AgenticDocument, out: Findings, starts, lengths, block_start: int, block_end: int) -> None:

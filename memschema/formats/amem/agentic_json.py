@@ -11,7 +11,7 @@ import numpy as np
 from ...errors import FormatError
 from . import agentic
 from .detect import AGENTIC
-from .tables import enum_name, f32, ints, pairs
+from .tables import census, enum_name, f32, ints, pairs
 
 if TYPE_CHECKING:  # pragma: no cover
     from .agentic_store import AgenticDocument
@@ -76,12 +76,7 @@ def agentic_summary(doc: AgenticDocument) -> list[str]:
     lines = [f"agentic-memory layout, version {h.version}, dimension {h.dimension}, flags {h.flags:#x}: "
              f"{h.node_count} nodes, {h.edge_count} edges, {len(doc.data)} bytes"]
     if doc.node_count:
-        types, counts = np.unique(n["event_type"], return_counts=True)
-        lines.append("event types: " + ", ".join(f"{EVENT_NAMES.get(int(t), int(t))} {c}"
-                                                   for t, c in zip(types, counts)))
-        sess, counts = np.unique(n["session_id"], return_counts=True)
-        shown = ", ".join(f"{int(s)}: {c}" for s, c in list(zip(sess, counts))[:10])
-        lines.append(f"sessions ({len(sess)}): {shown}" + (" ..." if len(sess) > 10 else ""))
+        lines += census(n, EVENT_NAMES, "session_id")
         t = n["created_at"]
         lines.append(f"time span: {int(t.min())} .. {int(t.max())} µs ({(int(t.max()) - int(t.min())) / 1e6:.0f} s)")
         lines.append(f"vectors: {int((doc.vector_norms > 0).sum())} of {doc.node_count} non-zero")

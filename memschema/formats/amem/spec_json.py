@@ -11,7 +11,7 @@ from ...errors import FormatError
 from ...jsonify import declared
 from . import spec_v1
 from .detect import SPEC_V1
-from .tables import f32, ints, pairs
+from .tables import census, f32, ints, pairs
 
 if TYPE_CHECKING:  # pragma: no cover
     from .spec_store import SpecDocument
@@ -70,11 +70,7 @@ def spec_summary(doc: SpecDocument) -> list[str]:
     lines = [f"spec-v1 layout, version {h.version}, dimension {h.dimension}, flags {h.flags:#x}: "
              f"{h.node_count} nodes, {h.edge_count} edges, {h.session_count} sessions, {len(doc.data)} bytes"]
     if doc.node_count:
-        types, counts = np.unique(n["event_type"], return_counts=True)
-        lines.append("event types: " + ", ".join(f"{EVENT_NAMES.get(int(t), int(t))} {c}"
-                                                   for t, c in zip(types, counts)))
-        sess, counts = np.unique(n["session"], return_counts=True)
-        lines.append(f"sessions ({len(sess)}): " + ", ".join(f"{int(s)}: {c}" for s, c in list(zip(sess, counts))[:10]))
+        lines += census(n, EVENT_NAMES, "session")
         lines.append(f"time span: {int(n['timestamp'].min())} .. {int(n['timestamp'].max())} s")
     health = [f"{spec_v1.INDEX_NAMES[k]} ({length} B) {'ok' if doc.index_consistent(k) else 'disagrees'}"
               for k, _, length, _ in doc.index_scan[0]]

@@ -5,6 +5,7 @@ and edge tables as zero-copy numpy views with the declared field names, the vect
 from __future__ import annotations
 
 import mmap
+from collections.abc import Iterator
 from functools import cached_property
 from typing import ClassVar
 
@@ -37,8 +38,24 @@ def pairs(a, b) -> list[list]:
     return [list(p) for p in zip(ints(a), ints(b))]
 
 
+def plain(values, rows: int = 1 << 16) -> Iterator:
+    """The elements of a numpy array (or a list) as plain Python values, a chunk at a time: loops
+    over millions of records run on ints without holding them all as Python objects."""
+    for at in range(0, len(values), rows):
+        yield from (values[at:at + rows].tolist() if isinstance(values, np.ndarray) else values[at:at + rows])
+
+
 def enum_name(names: dict, value: int):
     return names.get(int(value), int(value))
+
+
+def census(nodes: np.ndarray, event_names: dict, session_field: str, shown: int = 10) -> list[str]:
+    """`inspect` lines: nodes per event type and per session."""
+    types, counts = np.unique(nodes["event_type"], return_counts=True)
+    sess, per = np.unique(nodes[session_field], return_counts=True)
+    listed = ", ".join(f"{int(s)}: {c}" for s, c in list(zip(sess, per))[:shown])
+    return ["event types: " + ", ".join(f"{enum_name(event_names, t)} {c}" for t, c in zip(types, counts)),
+            f"sessions ({len(sess)}): {listed}" + (" ..." if len(sess) > shown else "")]
 
 
 class AmemTables(Document):

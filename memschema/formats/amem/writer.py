@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from array import array
-from collections.abc import Iterator
 
 import numpy as np
 
@@ -28,6 +27,7 @@ from .indexes import (
     type_index_body,
 )
 from .model import US_PER_S, Model, pad_vector
+from .tables import plain
 
 # model attribute -> record field, per layout (the rest of a record: layout-filled, computed here, or extra)
 AGENTIC_NODE = {"id": "id", "event_type": "event_type", "created_at": "created_at", "session_id": "session_id",
@@ -96,12 +96,6 @@ def agentic_indexes(model: Model, ids: list[int], texts: list[str], term_index: 
     return out
 
 
-def _chunked(values, rows: int = 1 << 16) -> Iterator:
-    """The elements of a numpy array (or a list) as plain Python values, a chunk at a time."""
-    for at in range(0, len(values), rows):
-        yield from (values[at:at + rows].tolist() if isinstance(values, np.ndarray) else values[at:at + rows])
-
-
 def edge_scan(ids, sources) -> tuple[array, array]:
     """(first edge index, edge count) per node as the writer's one forward scan over the sorted edges
     computes them: a node takes the run of edges at the scan position when they are its own; a node
@@ -110,10 +104,10 @@ def edge_scan(ids, sources) -> tuple[array, array]:
     src = np.asarray(sources)
     starts = np.flatnonzero(np.concatenate([[True], src[1:] != src[:-1]])) if len(src) else np.zeros(0, np.int64)
     lengths = np.diff(np.append(starts, len(src)))
-    runs = zip(_chunked(src[starts]), _chunked(starts), _chunked(lengths))
+    runs = zip(plain(src[starts]), plain(starts), plain(lengths))
     run = next(runs, None)
     first, counts, pos = array("q"), array("q"), 0
-    for node_id in _chunked(ids):
+    for node_id in plain(ids):
         if run is not None and run[0] == node_id:
             pos = run[1] + run[2]
             first.append(run[1])
