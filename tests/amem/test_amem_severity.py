@@ -135,3 +135,19 @@ def test_amem_spec_v1_severities():
     assert {f.severity.value for f in mismatch.findings if f.code == "amem.index_mismatch"} == {"warning"}
     pointing_nowhere = findings(put(data, entry, struct.pack("<I", 99)), "amem.index_dangling")
     assert [(f.severity.value, f.offset) for f in pointing_nowhere] == [("error", time_index)]
+
+
+def test_amem_writer_writes_version_1_and_side_copies_validate_as_brains(tmp_path):
+    """AMEM-VERSIONS.md §5: always write 1 (an untouched version-0 file still dumps as it was);
+    checkpoints, backups and .corrupt.bak copies are whole .amem files, recognised by content."""
+    legacy = put(corpus("small_d8.amem"), 4, struct.pack("<I", 0))
+    doc = memschema.load(legacy)
+    assert memschema.dump(doc) == legacy
+    from memschema.formats.amem.writer import write_agentic
+    rewritten, _ = write_agentic(doc.to_model(), blobs=doc.kept_blobs())
+    assert memschema.load(rewritten).header.version == 1
+    for name in ("brain.v0.20260308123456.amem.checkpoint", "brain.amem.corrupt.bak", "brain.20260308.amem.bak"):
+        copy = tmp_path / name
+        copy.write_bytes(legacy)
+        assert memschema.detect(copy).id == "amem/agentic-memory"
+        assert "amem.version_zero" in memschema.validate(copy).codes()

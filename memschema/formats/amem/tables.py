@@ -99,6 +99,15 @@ class AmemTables(Document):
         return np.zeros((len(vectors), self.header.dimension), np.float32)
 
     @property
+    def node_decl(self):
+        """The node record declaration of this layout (what `memschema export` names columns by)."""
+        return self.layout.section("nodes").decl
+
+    @property
+    def edge_decl(self):
+        return self.layout.section("edges").decl
+
+    @property
     def node_count(self) -> int:
         return len(self.nodes)
 
