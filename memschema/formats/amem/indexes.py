@@ -21,7 +21,7 @@ from ...errors import FormatError
 from ...records import Columns, iter_serialized, serialize_one
 from . import agentic
 from .model import pad_vector
-from .tokenizer import STOP_WORDS, candidates
+from .tokenizer import SEPARATOR, STOP_WORDS, candidates_of_many
 
 POSTING = struct_dtype(agentic.posting)
 TEMPORAL = struct_dtype(agentic.temporal_entry)
@@ -77,51 +77,69 @@ class TermCollector:
     record number, occurrences) until the body is written."""
 
     BATCH = 1 << 16     # tokens held before they are counted
+    TEXTS = 512         # texts tokenized in one regex pass
 
     def __init__(self) -> None:
-        # term -> number; the stop words take the first numbers, so they are dropped by comparison
+        # term -> number; the stop words and the text separator take the first numbers, so they
+        # are dropped by one comparison
         self.vocabulary: dict[str, int] = {w: i for i, w in enumerate(sorted(STOP_WORDS))}
+        self.vocabulary[SEPARATOR] = len(self.vocabulary)
+        self.first_term = len(self.vocabulary)
         self.doc_ids = array("Q")
+        self._texts: list[str] = []
         self._tokens: list[str] = []
-        self._counts = array("q")                   # candidate tokens per node not yet counted
+        self._counts = array("q")                   # tokens per node not yet counted (separator included)
+        self._counted = 0                           # nodes whose tokens are counted
         self._lengths: list[np.ndarray] = []        # tokens per node, repeats included (tag 6)
         self._postings: list[np.ndarray] = []       # chunks of (term, record, tf) rows
 
     def add(self, node_id: int, text: str) -> None:
-        tokens = candidates(text)
         self.doc_ids.append(node_id)
-        self._counts.append(len(tokens))
-        self._tokens += tokens
+        self._texts.append(text)
+        if len(self._texts) >= self.TEXTS:
+            self._tokenize()
+
+    def _tokenize(self) -> None:
+        if self._texts:
+            tokens, counts = candidates_of_many(self._texts)
+            self._tokens += tokens
+            self._counts.extend(counts)
+            self._texts = []
         if len(self._tokens) >= self.BATCH:
             self._count()
 
     def _count(self) -> None:
-        """Postings of the nodes added since the last count."""
+        """Postings of the nodes tokenized since the last count."""
         vocabulary = self.vocabulary
         for token in dict.fromkeys(self._tokens):
             if token not in vocabulary:
                 vocabulary[token] = len(vocabulary)
         terms = np.fromiter(map(vocabulary.__getitem__, self._tokens), np.int64, len(self._tokens))
         counts = np.asarray(self._counts, np.int64)
-        first = len(self.doc_ids) - len(counts)
+        first = self._counted
         docs = np.repeat(np.arange(first, first + len(counts), dtype=np.int64), counts)
-        kept = terms >= len(STOP_WORDS)
+        kept = terms >= self.first_term
         terms, docs = terms[kept], docs[kept]
         self._lengths.append(np.bincount(docs - first, minlength=len(counts)).astype(np.uint32))
         pairs, tf = np.unique(docs << 32 | terms, return_counts=True)
         rows = np.empty((len(pairs), 3), np.uint32)
         rows[:, 0], rows[:, 1], rows[:, 2] = pairs & 0xFFFF_FFFF, pairs >> 32, tf
         self._postings.append(rows)
+        self._counted += len(counts)
         self._tokens, self._counts = [], array("q")
+
+    def _flush(self) -> None:
+        self._tokenize()
+        self._count()
 
     @property
     def doc_lengths(self) -> np.ndarray:
-        self._count()
+        self._flush()
         return np.concatenate(self._lengths) if self._lengths else np.zeros(0, np.uint32)
 
     def long_terms(self) -> list[tuple[str, int]]:
         """(term, UTF-8 length) of the terms whose length does not fit the u16 length field."""
-        self._count()
+        self._flush()
         limit = np.iinfo(TERM_LENGTH).max
         return [(t, len(t.encode("utf-8"))) for t in self.vocabulary   # a character is at most 4 bytes
                 if len(t) * 4 > limit and len(t.encode("utf-8")) > limit]
@@ -135,7 +153,7 @@ class TermCollector:
         its postings ascending by node id."""
         lengths = self.doc_lengths          # counts what is pending
         # str order is code point order, which is UTF-8 byte order: no bytes copies to sort
-        terms = sorted(t for t, n in self.vocabulary.items() if n >= len(STOP_WORDS))
+        terms = sorted(t for t, n in self.vocabulary.items() if n >= self.first_term)
         rank = np.zeros(len(self.vocabulary), np.uint32)
         rank[np.fromiter(map(self.vocabulary.__getitem__, terms), np.int64, len(terms))] = np.arange(len(terms))
         rows = np.concatenate(self._postings) if self._postings else np.zeros((0, 3), np.uint32)
