@@ -41,13 +41,16 @@ DIMENSION = 128
 # not carry the parent's size over the fork), after one warm-up on a sample file so that imports
 # and compiled patterns are not timed.
 CHILD = """
-import json, sys, time
+import json, statistics, sys, time
 import memschema
 from memschema import registry
 memschema.validate(registry.get_format("amem").samples()["brain_agentic.amem"])
-t = time.perf_counter()
-report = memschema.validate(sys.argv[1])
-seconds = time.perf_counter() - t
+times = []
+for _ in range(int(sys.argv[2])):
+    t = time.perf_counter()
+    report = memschema.validate(sys.argv[1])
+    times.append(time.perf_counter() - t)
+seconds = statistics.median(times)
 status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
 print(json.dumps({"seconds": seconds, "ok": report.ok, "findings": len(report.findings),
                   "maxrss_mb": int(status["VmHWM"].split()[0]) / 1024}))
@@ -97,8 +100,10 @@ def construct_tables(path: Path, doc, subset: int) -> tuple[float, bool]:
     return total, cut
 
 
-def validate_child(path: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, check=True)
+def validate_child(path: Path, repeat: int = 1) -> dict:
+    """Validation of `path` in a fresh process: median seconds of `repeat` runs, peak RSS."""
+    out = subprocess.run([sys.executable, "-c", CHILD, str(path), str(repeat)], capture_output=True, text=True,
+                         check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -124,7 +129,7 @@ def measure(name: str, n: int, m: int, folder: Path, subset: int) -> dict:
     first_topk, _ = median_time(lambda: doc.similar(doc.vectors[0], k=10), 1)
     topk, best = median_time(lambda: doc.similar(doc.vectors[1], k=10), 5)
     dump, _ = median_time(lambda: memschema.dump(memschema.load(path)), 3)
-    checked = validate_child(path)
+    checked = validate_child(path, 3 if n <= SIZES["base"][0] else 1)
     row = {"size": name, "nodes": n, "edges": m, "dimension": DIMENSION, "bytes": size,
            "write_s": write_s, "fromfile_s": fromfile,
            "open_tables_s": opened, "open_tables_x_fromfile": opened / fromfile,

@@ -238,9 +238,9 @@ class AgenticDocument(AmemTables):
     # -- model -----------------------------------------------------------------------------
     def to_model(self) -> Model:
         nodes = []
-        for i, r in enumerate(self.nodes):
+        for (i, r), text in zip(enumerate(self.nodes), self.contents()):
             v = self.vector(i)
-            nodes.append(Node(content=self.content(i), event_type=int(r["event_type"]),
+            nodes.append(Node(content=text, event_type=int(r["event_type"]),
                               session_id=int(r["session_id"]), confidence=float(r["confidence"]),
                               created_at=int(r["created_at"]), id=int(r["id"]), access_count=int(r["access_count"]),
                               last_accessed=int(r["last_accessed"]), decay_score=float(r["decay_score"]),
