@@ -112,3 +112,15 @@ def test_amem_spec_cluster_map_with_empty_centroids_cannot_exhaust_memory():
     assert exc.value.path == "spec_cluster_map.centroids"
     assert check_bytes_survive(decl, data, header={"node_count": 0}) is False
     assert time.monotonic() - started < 1
+
+
+def test_amem_a_large_node_id_costs_a_finding_not_a_dense_table():
+    """Tag 6 is dense by node id: a flipped id bit must not make validation build a table of 2^25
+    entries (found by the mutation property: 8 MB allocated for a 296-byte file)."""
+    from memschema.strategies.exercise import exercise_bounded
+    data, _ = write_agentic(Model(dimension=0, nodes=[Node("alpha beta", id=0)]))
+    at = memschema.load(data).node_offset(0, "id")
+    big = data[:at] + struct.pack("<Q", 1 << 25) + data[at + 8:]
+    exercise_bounded(big)
+    found = [f for f in memschema.validate(big).findings if f.code == "amem.doc_lengths_mismatch"]
+    assert found and found[0].path == "indexes.doc_lengths.count"

@@ -26,7 +26,7 @@ from .writer import edge_scan
 MAX_CONTENT = 65_536       # upstream's per-node content limit (enforced when a node is added)
 RELEASE_EVERY = 1 << 14    # nodes decoded between two releases of the blob pages behind them
 FLOATS_AT_ONCE = 1 << 22   # vector values checked at a time
-MAX_ID_TABLE = 1 << 26     # node ids spanning at most this many values are looked up in a table
+ID_TABLE_FACTOR = 16       # node ids spanning at most this many values per id are looked up in a table
 MAX_EVENT_TYPE, MAX_EDGE_TYPE = max(EVENT_NAMES), max(EDGE_NAMES)
 REBUILT = (agentic.TAG_TYPE, agentic.TAG_TEMPORAL, agentic.TAG_SESSION)   # upstream rebuilds these from the nodes
 
@@ -132,11 +132,12 @@ def _check_edges(doc: AgenticDocument, out: Findings, strictly) -> None:
 
 def _among(values: np.ndarray, known: np.ndarray, rows: int = 1 << 20) -> np.ndarray:
     """Which `values` are in `known` (sorted, unique), a chunk at a time: a lookup table when the ids
-    span a modest range (the usual 0..n), else binary searches (np.isin would sort both)."""
+    span a range about the size of the data (the usual 0..n), else binary searches (np.isin would
+    sort both)."""
     out = np.zeros(len(values), bool)
     if not len(known):
         return out
-    table = int(known[-1]) - int(known[0]) <= MAX_ID_TABLE
+    table = int(known[-1]) - int(known[0]) <= ID_TABLE_FACTOR * (len(known) + len(values))   # memory ~ the data
     for at in range(0, len(values), rows):
         chunk = values[at:at + rows]
         if table:
@@ -262,6 +263,8 @@ def _check_indexes(doc: AgenticDocument, out: Findings, strictly, terms: TermCol
             stored = doc.stored_body(tag)
             if stored is None:
                 continue
+            if tag == agentic.TAG_DOC_LENGTHS and not _dense_count_agrees(doc, out, strictly):
+                continue        # never build a dense table the stored one does not already size
             try:
                 if matches(stored, expected()):
                     if tag == agentic.TAG_TERMS:
@@ -271,6 +274,21 @@ def _check_indexes(doc: AgenticDocument, out: Findings, strictly, terms: TermCol
             except FormatError:
                 continue        # ids too large for a dense doc-lengths table: nothing to compare
             _explain_index(doc, out, strictly, tag, want)
+
+
+def _dense_count_agrees(doc: AgenticDocument, out: Findings, strictly) -> bool:
+    """Tag 6 is dense by id (count = max id + 1): its expected body is only built when the stored
+    one has that count, so a large id costs a finding, not a large allocation."""
+    value, _, start = doc.index_body(agentic.TAG_DOC_LENGTHS)
+    if value is None:
+        _explain_index(doc, out, strictly, agentic.TAG_DOC_LENGTHS, None)
+        return False
+    want = int(doc.ids.max()) + 1 if doc.node_count else 0
+    if value.count != want:
+        out.add(strictly("amem.doc_lengths_mismatch", f"doc_lengths disagrees with the contents: count {value.count}, "
+                         f"max node id + 1 is {want}", "indexes.doc_lengths.count", start))
+        return False
+    return True
 
 
 def _long_terms(doc: AgenticDocument, out: Findings, terms: TermCollector) -> None:
