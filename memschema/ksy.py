@@ -205,9 +205,11 @@ class _Generator:
             return self._prefixed(decl, entry, scope, hint, doc, where)
         if isinstance(decl, c.FocusedSeq) and [sc.name for sc in decl.subcons] == ["count", "items"]:
             return self._prefixed_array(decl, entry, scope, hint, doc, where)
+        if isinstance(decl, c.IfThenElse) and strip(decl.elsesubcon) is c.GreedyBytes:
+            return self._if_else_bytes(decl, entry, scope, hint, doc, where)
         if isinstance(decl, c.IfThenElse):
             if strip(decl.elsesubcon) is not c.Pass:
-                raise Unsupported(f"{where}: IfThenElse with an else branch")
+                raise Unsupported(f"{where}: IfThenElse with an else branch other than bytes")
             before = self.body(decl.thensubcon, entry, scope, hint, doc, where)
             entry["if"] = self.expr(decl.condfunc, scope)
             return before
@@ -216,6 +218,9 @@ class _Generator:
             before = self.body(decl.subcons[0], entry, scope, hint, doc, where)
             entry["if"] = f"_io.size - _io.pos >= {size}"
             return before
+        if isinstance(decl, c.Select) and len(decl.subcons) == 2 and strip(decl.subcons[1]) is c.GreedyBytes:
+            # x, or the bytes when x does not parse: Kaitai has no fallback, it parses x (and fails)
+            return self.body(decl.subcons[0], entry, scope, hint, doc, where)
         if isinstance(decl, c.Switch):
             return self._switch(decl, entry, scope, hint, doc, where)
         if decl is c.Pass:
@@ -318,6 +323,27 @@ class _Generator:
         elif "size" not in entry:
             entry["size-eos"] = True          # construct's GreedyBytes default reads to the end
         entry["type"] = {"switch-on": on, "cases": cases}
+        return []
+
+    def _if_else_bytes(self, decl, entry: dict, scope: Scope, hint: str, doc: str, where: str) -> list[dict]:
+        """IfThenElse(cond, x, GreedyBytes): a switch on the condition whose only case is x (Kaitai
+        keeps the bytes of a switch without a matching case)."""
+        if "size" not in entry:
+            entry["size-eos"] = True
+        sub: dict = {}
+        types, names = dict(self.types), dict(self.ksy.type_names)
+        try:
+            self.body(decl.thensubcon, sub, scope, hint, doc, where)
+            if set(sub) != {"type"} or isinstance(sub["type"], dict):
+                raise Unsupported(f"{where}: IfThenElse branch is not a type")
+        except Unsupported as exc:     # the branch stays bytes (an LZ4 frame: Kaitai cannot end its blocks)
+            self.types.clear()
+            self.types.update(types)
+            self.ksy.type_names = names
+            entry["-note"] = f"(kept as bytes: memschema decodes this; {exc})"
+            self.ksy.opaque.append(f"{where}: {exc}")
+            return []
+        entry["type"] = {"switch-on": f"({self.expr(decl.condfunc, scope)}) != 0", "cases": {True: sub["type"]}}
         return []
 
     def _case_literal(self, decl, value, scope: Scope) -> str:

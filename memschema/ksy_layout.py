@@ -117,12 +117,26 @@ class _Root:
                     entry["size"] = self.expr(section.size, scope)
             return entry, entries, None
         decl = c.GreedyRange(section.decl) if section.count is EOF else c.Array(section.count, section.decl)
-        entries = gen.member(decl, kid, section.name, section.doc, scope, where)
+        types, names = dict(gen.types), dict(gen.ksy.type_names)
+        try:
+            entries = gen.member(decl, kid, section.name, section.doc, scope, where)
+        except Unsupported as exc:
+            if section.count is not EOF:
+                raise
+            # records until the end that Kaitai cannot tell apart: the rest of the file as bytes
+            gen.types.clear()
+            gen.types.update(types)
+            gen.ksy.type_names = names
+            gen.ksy.opaque.append(f"{where}: {exc}")
+            return {"id": kid, "size-eos": True,
+                    "doc": f"{section.doc} (kept as bytes: memschema parses these records; {exc})"}, [], None
         entry = entries.pop()
         return entry, entries, _size_text(gen, section.decl, scope)     # the record type exists now
 
     def _repeat_to_end(self, entry: dict, esize: str | None, start: str) -> None:
         """`count=EOF`: complete records until the end of the stream."""
+        if "type" not in entry:      # kept as bytes: nothing to repeat
+            return
         if esize is None:
             entry["repeat"] = "eos"
             entry.pop("repeat-expr", None)

@@ -26,8 +26,8 @@ import numpy as np
 
 from .errors import FormatError
 from .parsing import RAW_ERRORS
-from .records import serialize_elements, serialize_one, set_path
-from .walker import Leaf, Walker, Window, element_dtype, evaluate, root_context
+from .records import as_dtype, serialize_elements, serialize_one, set_path
+from .walker import Leaf, Walker, Window, element_dtype, evaluate, frombuffer, root_context
 
 
 class _Eof:
@@ -44,7 +44,9 @@ class Section:
     """One on-disk section.  `count=None`: one value of `decl`; an int or expression: that many
     records; `EOF`: records until the end of the section (bytes that do not form a complete record
     are the section's tail).  `at=None`: right after the previous section (rounded up to `align`).
-    `size`: the section's byte extent when `decl` does not determine it (`EOF` = to the end)."""
+    `size`: the section's byte extent when `decl` does not determine it (`EOF` = to the end).
+    `shown=False`: `dump --json` gives this section's data another way (decoded, per record), so
+    the output schema does not require it by its declaration."""
 
     name: str
     decl: c.Construct
@@ -53,6 +55,7 @@ class Section:
     count: Any = None
     size: Any = None
     align: int = 1
+    shown: bool = True
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ class Placed:
         return i if i >= 0 else None
 
     def record_span(self, i: int) -> tuple[int, int]:
-        if self.itemsize:
+        if self.itemsize is not None:
             start = self.start + i * self.itemsize
             return start, start + self.itemsize
         starts = self.offsets
@@ -205,11 +208,12 @@ class Layout:
         return parsed
 
     # -- consistency of the header with the file (detection) ------------------------------------
-    def placement_problems(self, data, *, header: str | None = None) -> list[str]:
+    def placement_problems(self, data, *, header: str | None = None, whole: bool = True) -> list[str]:
         """Where the sections' declared positions disagree with the order the layout gives them:
         a section placed by a header field must start where the previous one ends (when that end
-        follows from counts and sizes), and no section may end past the end of the file.  Only
-        sections of fixed size are parsed (the headers); extents come from counts × record size."""
+        follows from counts and sizes), and no section may end past the end of the file (unless
+        `whole` is false: `data` may be a truncated file).  Only sections of fixed size are parsed
+        (the headers); extents come from counts × record size."""
         ctx = root_context(**{FILE_SIZE: len(data)})
         out: list[str] = []
         prev_end: int | None = 0
@@ -226,10 +230,13 @@ class Layout:
             elif section.at is not None and prev_end is None and start < 0:
                 out.append(f"{describe_expr(section.at)} {start} is negative")
             extent = self._extent(section, ctx, data, start)
-            if extent is not None and start + extent > len(data):
+            if extent is not None and extent < 0:
+                out.append(f"{section.name} has a negative size {extent} ({describe_expr(section.size)})")
+                return out
+            if whole and extent is not None and start + extent > len(data):
                 out.append(f"{section.name} ends at {start + extent}, after the end of the {len(data)}-byte file")
                 return out
-            if extent is None and start > len(data):
+            if whole and extent is None and start > len(data):
                 out.append(f"{section.name} starts at {start}, after the end of the {len(data)}-byte file")
                 return out
             prev_end = None if extent is None else start + extent
@@ -361,14 +368,19 @@ class Layout:
         table = values[view.table]
         if len(elements) != len(table):
             raise FormatError(f"{len(elements)} {view.name} for {len(table)} {view.table}", view.name, None, "build")
-        region = bytearray()
-        for i, element in enumerate(elements):
-            blob = element if isinstance(element, (bytes, bytearray, memoryview)) else \
-                serialize_one(view.decl, element, f"{view.name}[{i}]", c.Container(values))
-            set_path(table, [i, view.offset], len(region))
-            set_path(table, [i, view.length], len(blob))
-            region += blob
-        values[view.region] = bytes(region)
+        blobs = [element if isinstance(element, (bytes, bytearray, memoryview)) else
+                 serialize_one(view.decl, element, f"{view.name}[{i}]", c.Container(values))
+                 for i, element in enumerate(elements)]
+        lengths = np.fromiter(map(len, blobs), np.int64, len(blobs))
+        offsets = np.cumsum(lengths) - lengths
+        if isinstance(table, np.ndarray) and table.dtype.names:   # whole columns, range-checked
+            for name, column in ((view.offset, offsets), (view.length, lengths)):
+                table[name] = as_dtype(column, table.dtype.fields[name][0], f"{view.table}[].{name}")
+        else:
+            for i, (offset, length) in enumerate(zip(offsets.tolist(), lengths.tolist())):
+                set_path(table, [i, view.offset], offset)
+                set_path(table, [i, view.length], length)
+        values[view.region] = b"".join(blobs)
 
     def _verify(self, data: bytes) -> None:
         """The built header must place the sections where they were put (writer/layout mismatch)."""
@@ -532,13 +544,13 @@ class Parsed(Mapping):
     def _repeat(self, section: Section, walker: Walker, pos: int, end: int, count: int | None) -> Placed:
         ctx = self.context
         dtype = element_dtype(section.decl, ctx)
-        if dtype is not None:
+        if dtype is not None and (dtype.itemsize or count is not None):
             n = (end - pos) // dtype.itemsize if count is None else count
             need = n * dtype.itemsize
             if pos + need > end:
                 raise FormatError(f"{n} records of {dtype.itemsize} bytes need {need} bytes, "
                                   f"{max(end - pos, 0)} remain", section.name, pos, "truncated")
-            table = np.frombuffer(self.data, dtype=dtype, count=n, offset=pos)
+            table = frombuffer(self.data, dtype, n, pos)
             if dtype.names:
                 table = table.view(np.recarray)
             placed = Placed(section, pos, pos + need, table, itemsize=dtype.itemsize)
@@ -615,7 +627,7 @@ class Parsed(Mapping):
                 continue
             out.extend(self._section_leaves(placed, lo, hi))
         out.extend(self._failed_leaves(lo, hi))
-        out.sort(key=lambda x: (x.offset, x.size > 0, -x.size))   # an empty field before what starts there
+        out.sort(key=lambda x: (x.offset, x.size != 0, -x.size))   # an empty field before what starts there
         return _with_gaps(out, lo, hi, self)
 
     def _section_leaves(self, placed: Placed, lo: int, hi: int) -> list:
@@ -623,6 +635,8 @@ class Parsed(Mapping):
         walker = Walker(self.data, numpy=False, sink=window)
         section = placed.section
         ctx = self.context
+        if placed.itemsize == 0:
+            return []   # records of no bytes (a zero-dimension vector table) have no fields to show
         if section.count is None:
             _safe_walk(walker, section.decl, placed.start, placed.end, section.name, ctx)
         else:
@@ -787,7 +801,7 @@ def explain(parsed: Parsed, offset: int) -> Explanation:
     items = [x for x in parsed.leaves(offset, offset + 1) if x.offset <= offset < x.end or
              (x.size == 0 and x.offset == offset)]
     sections = [p.section.name for p in parsed.placed.values() if p.start <= offset < p.end]
-    best = min(items, key=lambda x: (isinstance(x, Gap), x.size)) if items else None
+    best = min(items, key=lambda x: (isinstance(x, Gap), x.size == 0, x.size)) if items else None
     return Explanation(offset, best, sections)
 
 

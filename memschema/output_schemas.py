@@ -102,7 +102,8 @@ def dump_schema() -> dict:
                 "properties": {"offset": {"type": "integer", "minimum": 0}, "length": {"type": "integer", "minimum": 0},
                                "reason": {"type": "string"}}}
         name = key.replace("/", "_")
-        defs[name] = {"type": "object", "description": layout.title, "required": sorted(sections),
+        shown = sorted(s.name for s in layout.sections if s.shown)
+        defs[name] = {"type": "object", "description": layout.title, "required": shown,
                       "properties": {**sections, "tails": {"type": "object", "additionalProperties": tail}}}
         when = {"properties": {"format": {"const": fmt}, **({"variant": {"const": variant}} if variant else {})},
                 "required": ["format", *(["variant"] if variant else [])]}

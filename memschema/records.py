@@ -8,7 +8,7 @@ into the numpy dtype derived from the same declaration.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -46,8 +46,8 @@ def default_of(sc) -> Any:
         return inner.value if not callable(inner.value) else _MISSING
     if isinstance(inner, c.Padded) and inner.subcon is c.Pass:
         return None
-    if isinstance(inner, c.Computed):
-        return None
+    if isinstance(inner, (c.Computed, c.Rebuild)):
+        return None          # the builder computes it
     return _MISSING
 
 
@@ -85,6 +85,8 @@ def _encode_column(sc, column, path: str):
     if isinstance(inner, c.Default):
         inner = _strip(inner.subcon)
     if isinstance(inner, c.Adapter):
+        if isinstance(inner, c.Enum) and all(type(v) is int for v in column):
+            return column          # integers are what an Enum encodes to: nothing to map
         out = []
         for i, v in enumerate(column):
             try:
@@ -187,7 +189,10 @@ def table(decl, rows: Sequence[Mapping[str, Any]] | Mapping[str, Sequence], path
                 if default is _MISSING:
                     raise FormatError(f"no value for {sc.name!r} and its declaration states no default",
                                       f"{path}[].{sc.name}", None, "build")
-                column = [default] * n
+                if n:   # one default for the whole column: encoded once, broadcast
+                    out[sc.name] = _check_range(sc.name, dtype.fields[sc.name][0],
+                                                _encode_column(sc, [default], f"{path}[].{sc.name}"), path)[0]
+                continue
             column = list(column) if not isinstance(column, np.ndarray) else column
         else:
             column = []
@@ -223,8 +228,20 @@ def serialize_one(decl, value, path: str, ctx: Mapping | None = None) -> bytes:
             return bytes(value)
     if isinstance(value, (np.void, np.record)):
         return value.tobytes()
+    if isinstance(_strip(decl), c.Select) and not isinstance(value, (bytes, bytearray, memoryview)):
+        for alternative in _strip(decl).subcons:      # as construct's Select builds: the first that takes it
+            try:
+                return serialize_one(alternative, value, path, ctx)
+            except FormatError:
+                continue
+        raise FormatError("no alternative of the declaration builds this value", path, None, "build")
     if isinstance(value, Mapping) and isinstance(_strip(decl), c.Struct):
         value = _fill_nested(decl, value, path)
+        for name, v in value.items():       # large byte fields parse as memoryviews; construct builds bytes
+            if isinstance(v, memoryview):
+                value[name] = bytes(v)
+        if any(isinstance(v, (np.ndarray, Columns)) for v in value.values()):
+            return _build_fields(_struct(decl), value, path, ctx)
     return build(decl, value, path, **_ctx(ctx))
 
 
@@ -258,3 +275,161 @@ def serialize_elements(decl, value, path: str, ctx: Mapping | None = None) -> by
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
     return b"".join(serialize_one(decl, v, f"{path}[{i}]", ctx) for i, v in enumerate(value))
+
+
+# --- large values: arrays as numpy, repeated variable-size records column by column --------------
+
+class Columns(dict):
+    """Records of one declaration given column by column (field name -> column), the value of an
+    `Array` field for `serialize_one`: thousands of variable-size records are then built without
+    a Python object per record (`serialize_columns`)."""
+
+
+def _build_fields(struct: c.Struct, value: Mapping, path: str, ctx: Mapping | None) -> bytes:
+    return b"".join(iter_fields(struct, value, path, ctx))
+
+
+def iter_serialized(decl, value, path: str, ctx: Mapping | None = None) -> Iterator[bytes]:
+    """`serialize_one`'s bytes in pieces, as they are made: a large body (many `Columns` records) can
+    be compared with stored bytes piece by piece without being held whole."""
+    if isinstance(value, Mapping) and isinstance(_strip(decl), c.Struct):
+        value = _fill_nested(decl, value, path)
+        if any(isinstance(v, (np.ndarray, Columns)) for v in value.values()):
+            yield from iter_fields(_struct(decl), value, path, ctx)
+            return
+    yield serialize_one(decl, value, path, ctx)
+
+
+def iter_fields(struct: c.Struct, value: Mapping, path: str, ctx: Mapping | None) -> Iterator[bytes]:
+    """A Struct whose `Array` (or `GreedyRange`) fields hold numpy arrays (fixed-size elements: their
+    bytes) or `Columns` (variable-size records): those fields are serialized in bulk, the others by
+    construct with the record's fields as context (so `this.n` and `Rebuild` expressions work)."""
+    from .walker import element_dtype
+    context = c.Container(_=c.Container(_ctx(ctx)), **value)
+    for sc in struct.subcons:
+        v = value.get(sc.name) if sc.name else None
+        inner = _strip(sc)
+        where = f"{path}.{sc.name}".lstrip(".")
+        if isinstance(inner, (c.Array, c.GreedyRange)) and isinstance(v, (np.ndarray, Columns)):
+            try:
+                n = len(v) if isinstance(v, np.ndarray) else None
+                if isinstance(inner, c.Array):
+                    n = inner.count(context) if callable(inner.count) else inner.count
+            except RAW_ERRORS as exc:
+                raise FormatError(f"array count: {exc}", where, None, "build") from None
+            if isinstance(v, Columns):
+                yield from iter_columns(inner.subcon, v, where, n)
+                continue
+            dtype = element_dtype(inner.subcon, context)
+            if dtype is None or len(v) != n:
+                raise FormatError(f"{len(v)} elements for a count of {n}" if dtype is not None else
+                                  "a numpy array needs fixed-size elements", where, None, "build")
+            yield as_dtype(v, dtype if dtype.names else dtype.base, where).tobytes()
+            continue
+        yield build(sc, v, where, **context)
+
+
+def as_dtype(column, dtype: np.dtype, path: str) -> np.ndarray:
+    """`column` as `dtype`, refusing integers the type cannot hold (numpy's cast would wrap)."""
+    arr = np.asarray(column)
+    if dtype.names:
+        if arr.dtype != dtype:
+            raise FormatError(f"table dtype {arr.dtype} is not the declaration's {dtype}", path, None, "build")
+        return arr
+    if dtype.kind in "iu" and arr.size and arr.dtype != dtype:
+        info = np.iinfo(dtype)
+        if arr.dtype.kind not in "iub" or arr.min() < info.min or arr.max() > info.max:
+            bad = np.flatnonzero((arr < info.min) | (arr > info.max)) if arr.dtype.kind in "iuf" else [0]
+            i = int(bad[0]) if len(bad) else 0
+            raise FormatError(f"{arr.flat[i].item()!r} does not fit {dtype.name}", f"{path}[{i}]", None, "build")
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def _length_ref(expr) -> str | None:
+    """The sibling field a length/count expression names (`this.n` -> "n"), if it is that simple."""
+    from .layout import _ref_path
+    ref = _ref_path(expr) if isinstance(expr, c.expr.Path) else None
+    return ref[0] if ref and len(ref) == 1 else None
+
+
+def serialize_columns(decl, columns: Mapping, path: str = "", count: int | None = None) -> bytes:
+    return b"".join(iter_columns(decl, columns, path, count))
+
+
+def iter_columns(decl, columns: Mapping, path: str = "", count: int | None = None) -> Iterator[bytes]:
+    """`count` consecutive records of `decl` (a Struct of fixed-size fields, `Bytes(this.x)` and
+    `Array(this.n, <fixed-size element>)`) from columns, vectorised.  Fixed-size fields take a
+    numpy column (range-checked) or their declared default; `Bytes` fields a sequence of bytes (or
+    a `(concatenated bytes, lengths)` pair);
+    `Array` fields an `(elements, counts)` pair (all records' elements concatenated).  A length or
+    count field that is left out is filled from the data it measures; one that is given is written
+    as given, so a writer can state a foreign writer's own arithmetic (a length cast to u16)."""
+    struct = _struct(decl)
+    pieces: list[tuple[np.ndarray, np.ndarray]] = []    # per field: (flat bytes, size per record)
+    given = dict(columns)
+    measured: dict[str, np.ndarray] = {}
+    for sc in struct.subcons:                          # lengths and counts the data determines
+        inner = _strip(sc)
+        if isinstance(inner, (c.Bytes, c.Array)) and sc.name in given:
+            ref = _length_ref(inner.length if isinstance(inner, c.Bytes) else inner.count)
+            v = given[sc.name]
+            if ref is not None and ref not in given:
+                measured[ref] = np.asarray(v[1], np.int64) if isinstance(v, tuple) else \
+                    np.fromiter(map(len, v), np.int64, len(v))
+    given.update(measured)
+    n = count if count is not None else max((len(v[1]) if isinstance(v, tuple) else len(v) for v in given.values()),
+                                            default=0)
+    for sc in struct.subcons:
+        inner = _strip(sc)
+        where = f"{path}[].{sc.name}"
+        column = given.get(sc.name, _MISSING)
+        if isinstance(inner, c.Bytes) and callable(inner.length):
+            if isinstance(column, tuple):       # (all records' bytes concatenated, length of each)
+                pieces.append((np.frombuffer(column[0], np.uint8), np.asarray(column[1], np.int64)))
+            else:
+                blob = np.frombuffer(b"".join(column), np.uint8)
+                pieces.append((blob, np.fromiter(map(len, column), np.int64, len(column))))
+        elif isinstance(inner, c.Array):
+            elements, counts = column
+            dtype = struct_dtype(inner.subcon) if isinstance(_strip(inner.subcon), c.Struct) else \
+                struct_dtype(c.Struct("v" / inner.subcon)).fields["v"][0]
+            flat = as_dtype(elements, dtype, where).view(np.uint8).ravel()
+            pieces.append((flat, np.asarray(counts, np.int64) * dtype.itemsize))
+        else:
+            dtype = struct_dtype(c.Struct(sc)).fields[sc.name][0]
+            if column is _MISSING:
+                default = default_of(sc)
+                if default is _MISSING:
+                    raise FormatError(f"no value for {sc.name!r} and its declaration states no default",
+                                      where, None, "build")
+                column = [default] * n
+            if not isinstance(column, np.ndarray):
+                column = _encode_column(sc, list(column), where)
+                column = _check_range(sc.name, dtype, column, path) if dtype.subdtype else column
+            flat = as_dtype(column, dtype.base if dtype.subdtype else dtype, where).view(np.uint8).ravel()
+            pieces.append((flat, np.full(n, dtype.itemsize, np.int64)))
+    if any(len(sizes) != n for _, sizes in pieces):
+        raise FormatError(f"columns of different lengths for {n} records", path, None, "build")
+    record = sum((sizes for _, sizes in pieces), np.zeros(n, np.int64))
+    ends = np.cumsum(record)
+    at = ends - record                                  # where each field of each record goes
+    fields_at, sources = [], []
+    for _, sizes in pieces:
+        fields_at.append(at)
+        sources.append(np.cumsum(sizes) - sizes)        # where it comes from in the field's bytes
+        at = at + sizes
+    # records in chunks of about SCATTER_BYTES (the byte index arrays stay small), each yielded
+    total = int(ends[-1]) if n else 0
+    cuts = [0, *np.searchsorted(ends, np.arange(SCATTER_BYTES, total, SCATTER_BYTES), "right").tolist(), n]
+    for a, b in zip(cuts, cuts[1:]):
+        if a >= b:
+            continue
+        base = int(ends[a] - record[a])
+        out = np.empty(int(ends[b - 1]) - base, np.uint8)
+        for (flat, sizes), dst, src in zip(pieces, fields_at, sources):
+            lo, hi = int(src[a]), int(src[b - 1] + sizes[b - 1])
+            out[np.repeat(dst[a:b] - base - (src[a:b] - lo), sizes[a:b]) + np.arange(hi - lo)] = flat[lo:hi]
+        yield out.tobytes()
+
+
+SCATTER_BYTES = 1 << 20

@@ -98,10 +98,19 @@ def element_dtype(elem: c.Construct, ctx) -> np.dtype | None:
         if sub is None or not isinstance(count, int) or count < 0:
             return None
         try:
-            return np.dtype((sub, (count,))) if count else None
-        except (ValueError, OverflowError):   # more elements than numpy can describe: the bytes decide
+            return np.dtype((sub, (count,)))   # count 0: elements of no bytes (see `frombuffer`)
+        except (ValueError, OverflowError):   # a count numpy cannot express: walked, and refused there
             return None
     return _fixed_dtype(elem)
+
+
+def frombuffer(data, dtype: np.dtype, count: int, offset: int) -> np.ndarray:
+    """`count` elements of `dtype` at `offset` of `data`, zero-copy; elements of no bytes (an
+    `Array(this.dimension, ...)` of dimension 0) make an empty (count, 0) array, which numpy's
+    frombuffer refuses."""
+    if dtype.itemsize == 0:
+        return np.zeros((count, *dtype.shape), dtype.base)
+    return np.frombuffer(data, dtype=dtype, count=count, offset=offset)
 
 
 def _strip(sc: c.Construct) -> c.Construct:
@@ -282,10 +291,14 @@ def _array(w: Walker, sc: c.Array, pos, end, path, ctx, doc):
         if w._wants(pos, pos + size):
             _array_leaves(w, sc.subcon, dtype.itemsize, count, pos, end, path, ctx)
         if w.numpy:
-            arr = np.frombuffer(w.data, dtype=dtype, count=count, offset=pos)
+            arr = frombuffer(w.data, dtype, count, pos)
             return (arr.view(np.recarray) if dtype.names else arr), pos + size
-        out = c.ListContainer(w.walk(sc.subcon, pos + i * dtype.itemsize, end, f"{path}[{i}]", ctx)[0]
-                              for i in range(count))
+        sink, w.sink = w.sink, None        # the leaves were listed above, for the window only
+        try:
+            out = c.ListContainer(w.walk(sc.subcon, pos + i * dtype.itemsize, end, f"{path}[{i}]", ctx)[0]
+                                  for i in range(count))
+        finally:
+            w.sink = sink
         return out, pos + size
     excess = count - (end - pos)
     if excess > 0:
@@ -303,6 +316,8 @@ def _array(w: Walker, sc: c.Array, pos, end, path, ctx, doc):
 
 def _array_leaves(w: Walker, elem, itemsize: int, count: int, pos, end, path, ctx) -> None:
     """Leaves of the elements of a fixed-size array that overlap the window (only those are walked)."""
+    if not itemsize:
+        return
     lo = max(0, (w.sink.lo - pos) // itemsize)
     hi = count if w.sink.hi is None else min(count, -(-(w.sink.hi - pos) // itemsize))
     numpy, w.numpy = w.numpy, False
@@ -411,6 +426,16 @@ def _tell(w: Walker, sc, pos, end, path, ctx, doc):
     return pos - w.base, pos
 
 
+def _check(w: Walker, sc: c.Check, pos, end, path, ctx, doc):   # a condition, not a field: no leaf
+    try:
+        ok = evaluate(sc.func, ctx)
+    except RAW_ERRORS as exc:
+        raise _fail(exc, path, pos) from None
+    if not ok:
+        raise FormatError("check failed", path, pos, "check")
+    return None, pos
+
+
 def _if(w: Walker, sc: c.IfThenElse, pos, end, path, ctx, doc):
     try:
         cond = evaluate(sc.condfunc, ctx)
@@ -492,6 +517,7 @@ _HANDLERS: dict[type, Callable] = {
     c.Default: _passthrough, c.Rebuild: _passthrough, type(c.Pass): _pass, c.IfThenElse: _if,
     c.Switch: _switch, c.Select: _select, c.FixedSized: _fixed_sized, c.Prefixed: _prefixed,
     c.Padded: _padded, c.Pointer: _pointer, c.Peek: _peek, type(c.Tell): _tell,
+    c.Check: _check,
 }
 _HANDLERS_BY_BASE: tuple = ((c.Adapter, _adapter),)
 

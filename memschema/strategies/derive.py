@@ -341,8 +341,8 @@ class _Compiler:
             return cp(d.subcon, path, hint, hints)
         if isinstance(d, c.Switch):
             cases = {k: cp(v, f"{path}<{k}>", hint, hints) for k, v in d.cases.items()}
-            default = cp(d.default, f"{path}<default>", hint, hints)
             failing = isinstance(d.default, type(c.Error)) or d.default is c.Error
+            default = None if failing else cp(d.default, f"{path}<default>", hint, hints)
 
             def draw_switch(draw, ctx):
                 key = _evaluate(d.keyfunc, ctx)
@@ -385,7 +385,13 @@ class _Compiler:
             return Node(lambda draw, ctx: OMIT, omit=True)
         if isinstance(d, type(c.Pass)):
             return Node(lambda draw, ctx: None)
-        if isinstance(d, (c.Check, type(c.Index), type(c.Terminated), type(c.Tell))):
+        if isinstance(d, c.Check):          # a condition on earlier fields: draws it refuses are rejected
+            def draw_check(draw, ctx):
+                if _evaluate(d.func, ctx) is False:
+                    reject()
+                return OMIT
+            return Node(draw_check, omit=True)
+        if isinstance(d, (type(c.Index), type(c.Terminated), type(c.Tell))):
             return Node(lambda draw, ctx: OMIT, omit=True)
         if isinstance(d, c.LazyBound):
             key = id(d)
@@ -483,23 +489,31 @@ class _Compiler:
         return Node(draw_parsed)
 
 
-def external_context(decl: c.Construct) -> dict[str, tuple]:
+def external_context(decl: c.Construct) -> dict[str, tuple | dict]:
     """Names a declaration reads from the context given to parse/build (`this._.node_count` at the
-    top level, `this._params.x`), each with its hint: ("size", cap) or ("choices", keys)."""
+    top level, `this._params.x`), each with its hint: ("size", cap) or ("choices", keys); a name
+    read through (`this._.header.node_count`) maps to a dict of the names read from it."""
     refs = _refs(decl)
-    if not isinstance(decl, _LEVELS):
-        refs = [(p, h) for p, h in refs]
-    out: dict[str, tuple] = {}
+    out: dict[str, tuple | dict] = {}
     for path, hint in refs:
         if path[0] == "_params" and len(path) > 1:
             path = path[1:]
-        if isinstance(path[0], str) and not path[0].startswith("_"):
-            out.setdefault(path[0], hint)
+        if not (isinstance(path[0], str) and not path[0].startswith("_")):
+            continue
+        level = out
+        for name in path[:-1]:
+            if not isinstance(level.get(name), dict):
+                level[name] = {}
+            level = level[name]
+        if not isinstance(level.get(path[-1]), dict):
+            level.setdefault(path[-1], hint)
     return out
 
 
-def _context_strategy(params: dict[str, tuple]):
+def _context_strategy(params: dict[str, tuple | dict]):
     def one(hint):
+        if isinstance(hint, dict):
+            return _context_strategy(hint).map(lambda d: Container(**d))
         if hint[0] == "choices":
             keys = [k for k in hint[1] if isinstance(k, int)]
             return st.sampled_from(keys) if keys else st.integers(0, SMALL_COUNT)

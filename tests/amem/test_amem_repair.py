@@ -67,7 +67,7 @@ def test_a_file_cut_in_the_edge_table_keeps_every_node_record():
 def test_unknown_event_type_drops_the_node_and_its_edges():
     data, _ = write_agentic(_model())
     bad = bytearray(data)
-    bad[agentic.HEADER_SIZE + agentic.NODE_SIZE + 8] = 9    # node 1's event_type
+    bad[memschema.load(data).node_offset(1, "event_type")] = 9
     result = memschema.repair(bytes(bad))
     assert result.ok, str(result.report)
     codes = [c.code for c in result.changes if c.action.value == "dropped"]

@@ -106,13 +106,13 @@ def test_amem_spec_cluster_map_with_empty_centroids_cannot_exhaust_memory():
     from memschema.strategies import check_bytes_survive
     decl = memschema.declarations()["amem.spec_cluster_map"]
     data = decl.build({"index_type": 4, "num_clusters": 0, "dimension": 0, "centroids": [], "assignments": []},
-                      node_count=0)
+                      header={"node_count": 0})
     data = data[:4] + (0xFFFFFFFF).to_bytes(4, "little") + data[8:]
     started = time.monotonic()
     with pytest.raises(memschema.FormatError) as exc:
         memschema.parse_as("amem.spec_cluster_map", data)
     assert exc.value.path == "spec_cluster_map.centroids"
-    assert check_bytes_survive(decl, data, node_count=0) is False
+    assert check_bytes_survive(decl, data, header={"node_count": 0}) is False
     assert time.monotonic() - started < 1
 
 
@@ -136,13 +136,12 @@ def test_nodes_sharing_huge_blobs_stay_small(tmp_path, blobs, size_mib, about_kb
 
 
 def test_a_shared_blob_is_decoded_once_and_each_node_is_charged(monkeypatch):
+    import lz4.block
     from hostile import MiB, amem_shared_blobs
-
-    from memschema.formats.amem import agentic_store
     data = amem_shared_blobs(200, 1, 16 * MiB)
     calls = []
-    real = agentic_store.decompress_block
-    monkeypatch.setattr(agentic_store, "decompress_block", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    real = lz4.block.decompress
+    monkeypatch.setattr(lz4.block, "decompress", lambda *a, **k: calls.append(len(a[0])) or real(*a, **k))
     report = memschema.validate(data)
     assert len(calls) == 1                           # one blob, one decode
     over = [f for f in report.findings if f.code == "amem.budget_exceeded" and f.path]
@@ -183,3 +182,15 @@ def test_mutations_reach_the_lz4_decoders(layout, mutator, reached):
 def test_decoder_mutations_never_crash(data):
     mutation = data.draw(decoder_mutations(amem_st.valid_files(), "amem"))
     exercise_bounded(mutation.data, "amem")
+
+
+def test_amem_a_large_node_id_costs_a_finding_not_a_dense_table():
+    """Tag 6 is dense by node id: a flipped id bit must not make validation build a table of 2^25
+    entries (found by the mutation property: 8 MB allocated for a 296-byte file)."""
+    from memschema.strategies.exercise import exercise_bounded
+    data, _ = write_agentic(Model(dimension=0, nodes=[Node("alpha beta", id=0)]))
+    at = memschema.load(data).node_offset(0, "id")
+    big = data[:at] + struct.pack("<Q", 1 << 25) + data[at + 8:]
+    exercise_bounded(big)
+    found = [f for f in memschema.validate(big).findings if f.code == "amem.doc_lengths_mismatch"]
+    assert found and found[0].path == "indexes.doc_lengths.count"

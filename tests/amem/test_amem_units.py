@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import memschema
 from memschema.dtypes import struct_dtype
@@ -86,3 +88,34 @@ def test_amem_vectors_are_float32_views():
     model = Model(dimension=3, nodes=[Node("a", id=0, vector=np.array([1, 2, 3], "<f4"))])
     doc = memschema.load(write_agentic(model)[0])
     assert doc.vectors.dtype == np.dtype("<f4") and doc.vectors.shape == (1, 3)
+
+
+def _reference_term_index(ids: list[int], texts: list[str]) -> bytes:
+    """Tag 5 the plain way (a Counter per node, construct builds the body): what the bulk collector
+    must reproduce byte for byte."""
+    from collections import Counter
+
+    from memschema.formats.amem import agentic
+    postings: dict[bytes, list] = {}
+    total = 0
+    for nid, text in zip(ids, texts):
+        tokens = tokenize(text)
+        total += len(tokens)
+        for term, n in Counter(tokens).items():
+            postings.setdefault(term.encode(), []).append({"node_id": nid, "tf": n})
+    terms = [{"len": len(t), "term": t, "n": len(p), "postings": sorted(p, key=lambda x: x["node_id"])}
+             for t, p in sorted(postings.items())]
+    avg = float(np.float32(total) / np.float32(len(ids)))
+    return agentic.term_index.build({"doc_count": len(ids), "avg_doc_length": avg, "term_count": len(terms),
+                                     "terms": terms})
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab ZΣς.\x00-é日Ⓐ7 \n")) | st.characters(), max_size=30),
+                min_size=1, max_size=40))
+def test_amem_bulk_term_index_equals_the_plain_one(texts):
+    from memschema.formats.amem.indexes import TermCollector
+    collector = TermCollector()
+    collector.TEXTS, collector.BATCH = 7, 16          # several regex passes and counts
+    for i, text in enumerate(texts):
+        collector.add(i, text)
+    assert collector.term_index_body() == _reference_term_index(list(range(len(texts))), texts)

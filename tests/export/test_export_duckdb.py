@@ -95,7 +95,7 @@ def test_findings_by_code(corpus_copy, exported):
     for path in sorted(p for p in corpus_copy.rglob("*") if p.is_file()):
         for f in memschema.validate(path).findings:
             want[(f.code, str(f.severity))] += 1
-    assert ("mem8.trailing_partial_block", "warning") in want and ("amem.dangling_edge", "warning") in want
+    assert ("mem8.trailing_partial_block", "warning") in want and ("amem.dangling_edge", "error") in want
     assert got == sorted(((*k, v) for k, v in want.items()), key=repr)
     torn = _q(exported, "SELECT file, \"offset\" FROM findings WHERE code = 'mem8.trailing_partial_block'")
     assert torn == [(str(corpus_copy / "mem8" / "torn.m8"), (CORPUS / "mem8" / "varied.m8").stat().st_size)]

@@ -19,14 +19,14 @@ class Amem(Format):
     extensions = (".amem",)
     priority = 30
     lock = SAVE_LOCK
+    layouts = {AGENTIC: agentic.agentic_layout, SPEC_V1: spec_v1.spec_layout}
     declarations = {
         "header": agentic.header,
         "node_record": agentic.node_record,
         "edge_record": agentic.edge_record,
         "content_blob": agentic.content_blob,
-        "feature_vectors": agentic.feature_vectors,
+        "feature_vector": agentic.feature_vector,
         "index_entry": agentic.index_entry,
-        "index_block": agentic.index_block,
         "type_index": agentic.type_index,
         "temporal_index": agentic.temporal_index,
         "session_index": agentic.session_index,
@@ -36,8 +36,7 @@ class Amem(Format):
         "spec_header": spec_v1.header,
         "spec_node_record": spec_v1.node_record,
         "spec_edge_record": spec_v1.edge_record,
-        "spec_content_block": spec_v1.content_block,
-        "spec_feature_vectors": spec_v1.feature_vectors,
+        "spec_lz4_frame": spec_v1.lz4_frame,
         "spec_index_kind": spec_v1.index_kind,
         "spec_type_index": spec_v1.type_index,
         "spec_session_index": spec_v1.session_index,

@@ -1,4 +1,6 @@
-"""Telling the two `.amem` layouts apart from header consistency with the file size (AMEM.md Part 3)."""
+"""Telling the two `.amem` layouts apart (AMEM.md Part 3): the header must place every section
+where the layout puts it, within the file (`Layout.placement_problems`), and spec-v1's reserved
+bytes must be zero — the one rule that is not placement."""
 
 from __future__ import annotations
 
@@ -12,46 +14,20 @@ SPEC_V1 = "spec-v1"
 
 def agentic_problems(data, whole: bool = True) -> list[str]:
     """Which Part-3 rule 2 checks fail for the agentic-memory header (empty list = consistent);
-    `whole=False` leaves out the check against the file size (a truncated file)."""
-    h = parse(agentic.header, data, 0, "header", agentic.HEADER_SIZE)
-    edge_at = agentic.HEADER_SIZE + agentic.NODE_SIZE * h.node_count
-    out = []
-    if h.node_table_offset != agentic.HEADER_SIZE:
-        out.append(f"node_table_offset {h.node_table_offset} != 64")
-    if h.edge_table_offset != edge_at:
-        out.append(f"edge_table_offset {h.edge_table_offset} != 64 + 72·node_count = {edge_at}")
-    content_at = h.edge_table_offset + agentic.EDGE_SIZE * h.edge_count
-    if h.content_block_offset != content_at:
-        out.append(f"content_block_offset {h.content_block_offset} != edge_table_offset + 32·edge_count "
-                   f"= {content_at}")
-    if h.content_block_offset > h.feature_vec_offset:
-        out.append(f"content_block_offset {h.content_block_offset} > feature_vec_offset {h.feature_vec_offset}")
-    end = h.feature_vec_offset + 4 * h.dimension * h.node_count
-    if whole and end > len(data):
-        out.append(f"feature vectors end at {end}, after the end of the {len(data)}-byte file")
-    return out
+    `whole=False` leaves out the checks against the file size (a truncated file)."""
+    return agentic.agentic_layout.placement_problems(data, whole=whole)
 
 
 def spec_problems(data, whole: bool = True) -> list[str]:
     """Which Part-3 rule 3 checks fail for the spec-v1 header (`whole`: as in agentic_problems)."""
-    h = parse(spec_v1.header, data, 0, "header", spec_v1.HEADER_SIZE)
-    out = []
-    content_at = spec_v1.HEADER_SIZE + spec_v1.NODE_SIZE * h.node_count + spec_v1.EDGE_SIZE * h.edge_count
-    if h.content_offset != content_at:
-        out.append(f"content_offset {h.content_offset} != 64 + 64·node_count + 13·edge_count = {content_at}")
-    if h.vector_offset != h.content_offset + h.content_length:
-        out.append(f"vector_offset {h.vector_offset} != content_offset + content_length")
-    if h.index_offset != h.vector_offset + 4 * h.dimension * h.node_count:
-        out.append(f"index_offset {h.index_offset} != vector_offset + 4·dimension·node_count")
-    if whole and h.index_offset > len(data):
-        out.append(f"index_offset {h.index_offset} is after the end of the {len(data)}-byte file")
-    if any(h.reserved):
-        out.append("reserved bytes are not zero")
+    out = spec_v1.spec_layout.placement_problems(data, whole=whole)
+    if any(parse(spec_v1.header, data, 0, "header", spec_v1.HEADER_SIZE).reserved):
+        out.append("header.reserved bytes are not zero")
     return out
 
 
 def detect_amem(data) -> Detection | None:
-    if len(data) < agentic.HEADER_SIZE or bytes(data[:4]) != agentic.MAGIC:
+    if len(data) < agentic.HEADER_SIZE or bytes(data[:len(agentic.MAGIC)]) != agentic.MAGIC:
         return None
     am = agentic_problems(data)
     if not am:

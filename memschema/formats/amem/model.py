@@ -27,13 +27,15 @@ class Node:
     decay_score: float = 1.0              # agentic-memory only
     metadata: dict[str, str] | None = None  # spec-v1 only
     vector: np.ndarray | None = None      # None = no vector
+    extra: dict = field(default_factory=dict)   # declared record fields the model does not name (padding,
+                                                # a field added later): carried by name, see writer.py
 
     def key(self, dimension: int) -> tuple:
         """Comparable form (floats as f32 bits, vectors padded to `dimension`)."""
         vec = None if self.vector is None else pad_vector(self.vector, dimension).tobytes()
         return (self.content, self.event_type, self.session_id, f32_bits(self.confidence), self.created_at,
                 self.id, self.access_count, self.last_accessed, f32_bits(self.decay_score),
-                None if self.metadata is None else sorted(self.metadata.items()), vec)
+                None if self.metadata is None else sorted(self.metadata.items()), vec, sorted(self.extra.items()))
 
 
 @dataclass
@@ -43,9 +45,11 @@ class Edge:
     edge_type: int = 4
     weight: float = 1.0
     created_at: int = 0                   # µs; agentic-memory only
+    extra: dict = field(default_factory=dict)
 
     def key(self) -> tuple:
-        return (self.source, self.target, self.edge_type, f32_bits(self.weight), self.created_at)
+        return (self.source, self.target, self.edge_type, f32_bits(self.weight), self.created_at,
+                sorted(self.extra.items()))
 
 
 @dataclass
@@ -74,6 +78,22 @@ class Model:
 
 def f32_bits(x: float) -> int:
     return int(np.float32(x).view(np.uint32))
+
+
+def record_extras(row: np.void, decl, named: frozenset[str]) -> dict:
+    """The fields of a record row (of declaration `decl`) that `named` does not cover and that differ
+    from their declared default, as plain values (bytes for byte fields): what a model carries for
+    the writer without knowing what they mean."""
+    from ...records import default_of, fields
+    out = {}
+    for sc in fields(decl):
+        if sc.name in named or sc.name not in row.dtype.names:
+            continue
+        value = row[sc.name]
+        value = value.tobytes() if isinstance(value, np.ndarray) else value.item()
+        if value != default_of(sc):
+            out[sc.name] = value
+    return out
 
 
 def pad_vector(vector, dimension: int) -> np.ndarray:

@@ -26,25 +26,32 @@ def sorted_range(times: np.ndarray, ids: np.ndarray, start: int | None, end: int
     return np.asarray(ids)[lo:hi]
 
 
-def top_k(ids: np.ndarray, vectors: np.ndarray, query, k: int = 10) -> list[tuple[int, float]]:
-    """(id, cosine similarity) of the `k` most similar vectors, best first; absent/all-zero vectors
-    (and a zero query) are skipped."""
+def top_k(ids: np.ndarray, vectors: np.ndarray, query, k: int = 10, *, norms: np.ndarray | None = None,
+          usable: np.ndarray | None = None) -> list[tuple[int, float]]:
+    """(id, cosine similarity) of the `k` most similar vectors, best first; all-zero or unusable
+    vectors (and a zero query) are skipped.  float32 throughout, and the vectors (a view over the
+    file) are never copied: one pass for the dot products, `norms` given or computed the same way."""
     if k <= 0 or vectors.size == 0:
         return []
-    q = np.asarray(query, dtype=np.float64).ravel()
+    q = np.asarray(query, dtype=np.float32).ravel()
     if q.shape[0] != vectors.shape[1]:
         raise ValueError(f"query has {q.shape[0]} dimensions, the vectors {vectors.shape[1]}")
     qn = np.linalg.norm(q)
     if not qn or not np.isfinite(qn):
         return []
-    v = np.asarray(vectors, dtype=np.float64)
-    norms = np.linalg.norm(v, axis=1)
-    usable = np.nonzero((norms > 0) & np.isfinite(norms))[0]
-    if not len(usable):
+    if norms is None:
+        norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
+    ok = (norms > 0) & np.isfinite(norms)
+    if usable is not None:
+        ok &= usable
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        scores = np.einsum("ij,j->i", vectors, q) / (norms * qn)
+    ok &= np.isfinite(scores)
+    candidates = np.flatnonzero(ok)
+    if not len(candidates):
         return []
-    scores = (v[usable] @ q) / (norms[usable] * qn)
-    k = min(k, len(usable))
-    best = np.argpartition(-scores, k - 1)[:k]
-    best = best[np.lexsort((usable[best], -scores[best]))]
+    k = min(k, len(candidates))
+    best = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
+    best = best[np.lexsort((best, -scores[best]))]
     ids = np.asarray(ids)
-    return [(int(ids[usable[i]]), float(scores[i])) for i in best]
+    return [(int(ids[i]), float(scores[i])) for i in best]

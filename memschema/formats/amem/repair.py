@@ -33,6 +33,7 @@ from .model import US_PER_S, Cluster, Edge, Model, Node
 from .writer import write_agentic, write_spec
 
 MAX_EVENT, MAX_EDGE = max(agentic.EVENT_TYPES.values()), max(agentic.EDGE_TYPES.values())
+F32 = np.dtype("<f4").itemsize      # a vector element; a doc-lengths entry is one too
 
 
 def _budget(data) -> int:
@@ -42,8 +43,8 @@ def _budget(data) -> int:
 
 
 def _check_dimension(data, dimension: int, nodes: int, at: int) -> None:
-    if 4 * dimension * nodes > _budget(data):
-        raise FormatError(f"dimension {dimension} x {nodes} nodes would rebuild {4 * dimension * nodes} bytes of "
+    if F32 * dimension * nodes > _budget(data):
+        raise FormatError(f"dimension {dimension} x {nodes} nodes would rebuild {F32 * dimension * nodes} bytes of "
                           f"vectors from a {len(data)}-byte file: the dimension is not credible", "header.dimension",
                           at, "amem.bad_dimension")
 
@@ -85,19 +86,27 @@ def _complete(data, offset: int, size: int, count: int) -> int:
     return max(0, min(count, (len(data) - offset) // size)) if size and offset <= len(data) else 0
 
 
-def _tables(data, out: RepairResult, decl, offset: int, count: int, path: str) -> np.ndarray:
-    have = _complete(data, offset, decl.sizeof(), count)
-    if have < count:
-        out.add(Action.DROPPED, "amem.truncated", f"{count - have} of {count} records are not in the file", f"{path}"
-                f"[{have}]", offset + have * decl.sizeof(), max(0, len(data) - offset - have * decl.sizeof()))
-    return table(decl, data, min(offset, len(data)), have, path)
+class Records:
+    """The complete records of a table at `offset` (a truncated file keeps fewer than `count`),
+    with the absolute offset of record `i` and of its fields from the declaration."""
+
+    def __init__(self, data, out: RepairResult, decl, offset: int, count: int, path: str):
+        self.decl, self.offset, self.size = decl, offset, decl.sizeof()
+        have = _complete(data, offset, self.size, count)
+        if have < count:
+            out.add(Action.DROPPED, "amem.truncated", f"{count - have} of {count} records are not in the file",
+                    f"{path}[{have}]", self.at(have), max(0, len(data) - self.at(have)))
+        self.rows = table(decl, data, min(offset, len(data)), have, path)
+
+    def at(self, i: int, field: str | None = None) -> int:
+        return self.offset + i * self.size + (field_offset(self.decl, field) if field else 0)
 
 
 def _vectors(data, out: RepairResult, offset: int, dimension: int, count: int) -> np.ndarray:
-    have = _complete(data, offset, 4 * dimension, count) if dimension else count
+    have = _complete(data, offset, F32 * dimension, count) if dimension else count
     if have < count:
         out.add(Action.DROPPED, "amem.truncated", f"vectors of nodes {have}..{count - 1} are not in the file",
-                f"vectors[{have}]", offset + 4 * dimension * have)
+                f"vectors[{have}]", offset + F32 * dimension * have)
     return floats(data, min(offset, len(data)), have * dimension, "vectors").reshape(have, dimension)
 
 
@@ -126,22 +135,22 @@ def _written(data, out: RepairResult, new: bytes, index_at: int) -> RepairResult
 def _repair_agentic(data) -> RepairResult:
     out = RepairResult(b"")
     h = parse(agentic.header, data, 0, "header", agentic.HEADER_SIZE)
-    nodes = _tables(data, out, agentic.node_record, h.node_table_offset, h.node_count, "nodes")
-    edges = _tables(data, out, agentic.edge_record, h.edge_table_offset, h.edge_count, "edges")
+    table = Records(data, out, agentic.node_record, h.node_table_offset, h.node_count, "nodes")
+    edge_table = Records(data, out, agentic.edge_record, h.edge_table_offset, h.edge_count, "edges")
+    nodes, edges = table.rows, edge_table.rows
     vectors = _vectors(data, out, h.feature_vec_offset, h.dimension, len(nodes))
     model, blobs, seen = Model(dimension=h.dimension), [], set()
     for i, r in enumerate(nodes):
-        at = h.node_table_offset + i * agentic.NODE_SIZE
         if int(r["event_type"]) > MAX_EVENT:
             out.add(Action.DROPPED, "amem.unknown_event_type", f"node {int(r['id'])}: event_type {int(r['event_type'])}"
-                    " makes the upstream reader reject the file", f"nodes[{i}]", at, agentic.NODE_SIZE)
+                    " makes the upstream reader reject the file", f"nodes[{i}]", table.at(i), table.size)
             continue
         if int(r["id"]) in seen:
             out.add(Action.DROPPED, "amem.duplicate_id", f"node id {int(r['id'])} is used by an earlier node",
-                    f"nodes[{i}]", at, agentic.NODE_SIZE)
+                    f"nodes[{i}]", table.at(i), table.size)
             continue
         seen.add(int(r["id"]))
-        text, blob = _agentic_content(data, out, h, r, i)
+        text, blob = _agentic_content(data, out, h, r, i, table)
         vec = vectors[i] if i < len(vectors) and vectors[i].any() else None
         model.nodes.append(Node(text, int(r["event_type"]), int(r["session_id"]), float(r["confidence"]),
                                 int(r["created_at"]), int(r["id"]), int(r["access_count"]), int(r["last_accessed"]),
@@ -152,16 +161,15 @@ def _repair_agentic(data) -> RepairResult:
         problem = (f"edge_type {int(e['edge_type'])} is unknown" if int(e["edge_type"]) > MAX_EDGE else
                    None if set(ends) <= seen else f"edge {ends[0]}->{ends[1]} names a node that is not kept")
         if problem:
-            out.add(Action.DROPPED, "amem.dangling_edge", problem, f"edges[{j}]",
-                    h.edge_table_offset + j * agentic.EDGE_SIZE, agentic.EDGE_SIZE)
+            out.add(Action.DROPPED, "amem.dangling_edge", problem, f"edges[{j}]", edge_table.at(j), edge_table.size)
             continue
         model.edges.append(Edge(*ends, int(e["edge_type"]), float(e["weight"]), int(e["created_at"])))
-    index_at = h.feature_vec_offset + 4 * h.dimension * h.node_count
-    entries = parse(agentic.index_block, data, index_at, "index").entries if index_at <= len(data) else []
+    index_at = h.feature_vec_offset + F32 * h.dimension * h.node_count
+    entries = _index_entries(data, index_at)
     model.clusters = _clusters(out, entries, seen, index_at)
     term_index = bool(h.flags & 1) or any(e.tag in (agentic.TAG_TERMS, agentic.TAG_DOC_LENGTHS) for e in entries)
     _check_dimension(data, h.dimension, len(model.nodes), locate(agentic.header, h, "dimension"))
-    if term_index and 4 * (max(seen, default=0) + 1) > _budget(data):
+    if term_index and F32 * (max(seen, default=0) + 1) > _budget(data):
         term_index = False
         out.add(Action.DROPPED, "amem.index_corrupt", f"node ids up to {max(seen)} would make a doc-lengths table "
                 "far larger than the file: the term index and doc lengths are left out", "index", index_at)
@@ -170,7 +178,16 @@ def _repair_agentic(data) -> RepairResult:
     return _written(data, out, new, min(index_at, len(data)))
 
 
-def _agentic_content(data, out: RepairResult, h, r, i: int) -> tuple[str, bytes | None]:
+def _index_entries(data, at: int) -> list:
+    """The complete index entries from `at` on (what follows the last one is ignored, as upstream)."""
+    out = []
+    while at <= len(data) and (found := _try_parse(agentic.index_entry, data, at)) is not None:
+        entry, at = found
+        out.append(entry)
+    return out
+
+
+def _agentic_content(data, out: RepairResult, h, r, i: int, table: Records) -> tuple[str, bytes | None]:
     """(text, stored blob to reuse) of node record `r`; ("", None) when it does not decode."""
     start, length = h.content_block_offset + int(r["content_offset"]), int(r["content_length"])
     if length == 0:
@@ -178,7 +195,7 @@ def _agentic_content(data, out: RepairResult, h, r, i: int) -> tuple[str, bytes 
     if start + length > len(data):
         out.add(Action.EMPTIED, "amem.content_out_of_bounds", f"node {int(r['id'])} kept with empty content: its "
                 f"blob [{start}, {start + length}) runs past the end of the file", f"nodes[{i}].content_offset",
-                h.node_table_offset + i * agentic.NODE_SIZE + field_offset(agentic.node_record, "content_offset"))
+                table.at(i, "content_offset"))
         return "", None
     try:
         blob = bytes(data[start:start + length])
@@ -213,22 +230,22 @@ def _clusters(out: RepairResult, entries, kept: set[int], index_at: int) -> list
 def _repair_spec(data) -> RepairResult:
     out = RepairResult(b"")
     h = parse(spec_v1.header, data, 0, "header", spec_v1.HEADER_SIZE)
-    nodes = _tables(data, out, spec_v1.node_record, spec_v1.HEADER_SIZE, h.node_count, "nodes")
-    edge_at = spec_v1.HEADER_SIZE + spec_v1.NODE_SIZE * h.node_count
-    edges = _tables(data, out, spec_v1.edge_record, edge_at, h.edge_count, "edges")
+    table = Records(data, out, spec_v1.node_record, spec_v1.HEADER_SIZE, h.node_count, "nodes")
+    edge_table = Records(data, out, spec_v1.edge_record, table.at(h.node_count), h.edge_count, "edges")
+    nodes, edges = table.rows, edge_table.rows
     block = _spec_block(data, out, h)
     vectors = _vectors(data, out, h.vector_offset, h.dimension, len(nodes))
     model = Model(dimension=h.dimension)
     for i, r in enumerate(nodes):
         vec = vectors[i] if int(r["vector_offset"]) != spec_v1.NO_OFFSET and i < len(vectors) else None
-        model.nodes.append(Node(_spec_text(out, block, r, i), int(r["event_type"]),
+        model.nodes.append(Node(_spec_text(out, block, r, i, table), int(r["event_type"]),
                                 int(r["session"]), float(r["confidence"]), int(r["timestamp"]) * US_PER_S,
-                                metadata=_spec_metadata(out, block, r, i),
+                                metadata=_spec_metadata(out, block, r, i, table),
                                 vector=None if vec is None else np.array(vec)))
     for j, e in enumerate(edges):
         if int(e["source"]) >= len(nodes) or int(e["target"]) >= len(nodes):
             out.add(Action.DROPPED, "amem.dangling_edge", f"edge {int(e['source'])}->{int(e['target'])} names a node "
-                    "that is not kept", f"edges[{j}]", edge_at + j * spec_v1.EDGE_SIZE, spec_v1.EDGE_SIZE)
+                    "that is not kept", f"edges[{j}]", edge_table.at(j), edge_table.size)
             continue
         model.edges.append(Edge(int(e["source"]), int(e["target"]), int(e["edge_type"]), float(e["weight"])))
     model.clusters = _spec_clusters(data, h, len(nodes))
@@ -251,34 +268,30 @@ def _spec_block(data, out: RepairResult, h) -> bytes:
     return block
 
 
-def _spec_at(i: int, field: str) -> int:
-    return spec_v1.HEADER_SIZE + i * spec_v1.NODE_SIZE + field_offset(spec_v1.node_record, field)
-
-
-def _spec_slice(out: RepairResult, block: bytes, r, i: int, what: str) -> bytes | None:
+def _spec_slice(out: RepairResult, block: bytes, r, i: int, what: str, table: Records) -> bytes | None:
     offset, length = int(r[f"{what}_offset"]), int(r[f"{what}_length"])
     if offset + length <= len(block):
         return block[offset:offset + length]
     out.add(Action.EMPTIED, "amem.content_out_of_bounds", f"node {i}: its {what} [{offset}, {offset + length}) is "
             f"not in the decoded content block ({len(block)} bytes)", f"nodes[{i}].{what}_offset",
-            _spec_at(i, f"{what}_offset"))
+            table.at(i, f"{what}_offset"))
     return None
 
 
-def _spec_text(out: RepairResult, block: bytes, r, i: int) -> str:
-    raw = _spec_slice(out, block, r, i, "content")
+def _spec_text(out: RepairResult, block: bytes, r, i: int, table: Records) -> str:
+    raw = _spec_slice(out, block, r, i, "content", table)
     try:
         return "" if raw is None else raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         out.add(Action.EMPTIED, "amem.bad_utf8", f"node {i}: content is not UTF-8 ({exc.reason})",
-                f"nodes[{i}].content_offset", _spec_at(i, "content_offset"))
+                f"nodes[{i}].content_offset", table.at(i, "content_offset"))
         return ""
 
 
-def _spec_metadata(out: RepairResult, block: bytes, r, i: int) -> dict | None:
+def _spec_metadata(out: RepairResult, block: bytes, r, i: int, table: Records) -> dict | None:
     if int(r["metadata_offset"]) == spec_v1.NO_OFFSET:
         return None
-    raw = _spec_slice(out, block, r, i, "metadata")
+    raw = _spec_slice(out, block, r, i, "metadata", table)
     try:
         value = None if raw is None else json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -287,7 +300,7 @@ def _spec_metadata(out: RepairResult, block: bytes, r, i: int) -> dict | None:
         return value
     if raw is not None:
         out.add(Action.EMPTIED, "amem.bad_metadata", f"node {i}: metadata is not a flat JSON object of strings",
-                f"nodes[{i}].metadata_offset", _spec_at(i, "metadata_offset"))
+                f"nodes[{i}].metadata_offset", table.at(i, "metadata_offset"))
     return None
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
+from ...parsing import field_offset
 from . import agentic, spec_v1
 from .agentic_store import AgenticDocument
 from .detect import AGENTIC, SPEC_V1
@@ -103,7 +104,9 @@ def _broken_agentic(draw) -> tuple[bytes, str]:
     i = draw(st.integers(0, doc.node_count - 1))
     kinds = ["event_type", "version", "lz4_size", "unknown_tag", "padding", "cut_index", "node_count"]
     if len(doc.edges):
-        kinds.append("edge_type")
+        kinds += ["edge_type", "dangling_edge"]
+    if doc.node_count > 1:
+        kinds.append("duplicate_id")
     kind = draw(st.sampled_from(kinds))
     if kind == "event_type":
         return _put(data, doc.node_offset(i, "event_type"), bytes([draw(st.integers(6, 255))])), \
@@ -112,6 +115,15 @@ def _broken_agentic(draw) -> tuple[bytes, str]:
         j = draw(st.integers(0, len(doc.edges) - 1))
         return _put(data, doc.edge_offset(j, "edge_type"), bytes([draw(st.integers(7, 255))])), \
             "amem.unknown_edge_type"
+    if kind == "dangling_edge":
+        j = draw(st.integers(0, len(doc.edges) - 1))
+        absent = draw(st.integers(0, 2**64 - 1).filter(lambda v: v not in set(doc.ids.tolist())))
+        return _put(data, doc.edge_offset(j, "target_id"), agentic.edge_record.target_id.build(absent)), \
+            "amem.dangling_edge"
+    if kind == "duplicate_id":
+        j = draw(st.integers(0, doc.node_count - 1).filter(lambda j: j != i))
+        return _put(data, doc.node_offset(j, "id"), agentic.node_record.id.build(int(doc.ids[i]))), \
+            "amem.duplicate_id"
     if kind == "version":
         return _rebuilt(agentic.header, data, version=draw(st.integers(2, 2**32 - 1))), "amem.unsupported_version"
     if kind == "lz4_size":
@@ -126,8 +138,9 @@ def _broken_agentic(draw) -> tuple[bytes, str]:
         return _put(data, doc.node_offset(i, "padding_tail"), b"\x01"), "amem.nonzero_padding"
     if kind == "cut_index":
         tag, at, length, _ = doc.index_entries[-1]
-        cut = draw(st.integers(at + 1, at + 9 + length - 1))
-        return data[:cut], "amem.index_truncated" if cut - at >= 9 else "amem.trailing_bytes"
+        head = field_offset(agentic.index_entry, "body")
+        cut = draw(st.integers(at + 1, at + head + length - 1))
+        return data[:cut], "amem.index_truncated" if cut - at >= head else "amem.trailing_bytes"
     return _rebuilt(agentic.header, data, node_count=draw(st.integers(doc.node_count + 1, 2**64 - 1))), \
         "amem.inconsistent_header"
 
