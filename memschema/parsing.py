@@ -306,7 +306,33 @@ def _template(decl: Construct):
     return decl.parse(bytes(size))
 
 
+def _fixed_offset(decl: Construct, path: str) -> int:
+    """`path`'s offset when every field before it has a fixed size (no instance needed, so a
+    `Const` before it is no obstacle); SizeofError otherwise."""
+    offset = 0
+    for token in _tokens(path):
+        decl = _unwrap(decl)
+        if isinstance(token, str):
+            if not isinstance(decl, construct.Struct):
+                raise KeyError(token)
+            for sc in decl.subcons:
+                if sc.name == token:
+                    break
+                offset += sc.sizeof()
+            else:
+                raise KeyError(token)
+            decl = sc
+        else:
+            decl = decl.subcon
+            offset += decl.sizeof() * token
+    return offset
+
+
 def field_offset(decl: Construct, path: str) -> int:
-    """Offset of `path` (e.g. `raw8.payload`) from the start of `decl`, from the declaration alone
-    (`locate` on an all-zero instance); fields of variable size before `path` count as empty."""
-    return locate(decl, _template(decl), path)
+    """Offset of `path` (e.g. `raw8.payload`) from the start of `decl`, from the declaration alone:
+    the sizes of the fields before it, or, where one of them has a variable size, `locate` on an
+    all-zero instance (fields of variable size before `path` count as empty)."""
+    try:
+        return _fixed_offset(decl, path)
+    except (construct.SizeofError, *RAW_ERRORS):
+        return locate(decl, _template(decl), path)
