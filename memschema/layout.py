@@ -601,7 +601,7 @@ class Parsed(Mapping):
                 continue
             out.extend(self._section_leaves(placed, lo, hi))
         out.extend(self._failed_leaves(lo, hi))
-        out.sort(key=lambda x: (x.offset, -x.size))
+        out.sort(key=lambda x: (x.offset, x.size != 0, -x.size))   # an empty field first, before the one at its offset
         return _with_gaps(out, lo, hi, self)
 
     def _section_leaves(self, placed: Placed, lo: int, hi: int) -> list:
@@ -744,7 +744,8 @@ def explain(parsed: Parsed, offset: int) -> Explanation:
     items = [x for x in parsed.leaves(offset, offset + 1) if x.offset <= offset < x.end or
              (x.size == 0 and x.offset == offset)]
     sections = [p.section.name for p in parsed.placed.values() if p.start <= offset < p.end]
-    best = min(items, key=lambda x: (isinstance(x, Gap), x.size)) if items else None
+    # the field that holds the byte, not an empty field at the same offset
+    best = min(items, key=lambda x: (isinstance(x, Gap), x.size == 0, x.size)) if items else None
     return Explanation(offset, best, sections)
 
 
