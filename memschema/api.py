@@ -21,6 +21,10 @@ def _detect_data(data) -> Detection:
         found = fmt.detect(data)
         if found is not None:
             return found
+    for fmt in registry.formats():
+        found = fmt.sniff(data)
+        if found is not None:
+            return found
     return sniff(data)
 
 

@@ -67,6 +67,11 @@ class Format:
         """Return a Detection if the bytes are this format (or a not-binary look-alike it knows)."""
         return None
 
+    def sniff(self, data) -> Detection | None:
+        """Name a not-binary file this format's tools write (e.g. zlib JSON), tried once no format's
+        `detect` matched and before the engine's generic sniffing."""
+        return None
+
     def load(self, data, detection: Detection, *, name: str = "") -> Document:
         """Decode the bytes; by default the variant's layout is the whole document."""
         layout = self.layout_for(detection.variant)
