@@ -1,5 +1,6 @@
-"""Append-only journals (native ST8 pair files, T8R): the loaded bytes stay untouched, new bytes
-queue in `pending`, and `commit` writes them without ever rewriting or cutting the user's file."""
+"""Append-only journals (native ST8 pair files, T8R): the loaded bytes stay untouched, new records
+queue as pieces (`memschema.journal.Journal`), and `commit` writes them without ever rewriting or
+cutting the user's file."""
 
 from __future__ import annotations
 
@@ -9,13 +10,7 @@ from ...source import append_safely, atomic_write
 
 
 class AppendOnly:
-    """Mixin for a Document with `data` (the loaded bytes) and `pending` (queued new bytes)."""
-
-    data: object
-    pending: bytearray
-
-    def build(self) -> bytes:
-        return bytes(self.data) + bytes(self.pending)
+    """Mixin for a `Journal` document: `commit` writes what is pending."""
 
     def commit(self, path: str | os.PathLike) -> None:
         """Write the queued bytes: a new (or empty) file atomically (temporary file + rename), an
@@ -24,5 +19,5 @@ class AppendOnly:
         if not os.path.exists(path) or (os.path.getsize(path) == 0 and not len(self.data)):
             atomic_write(path, self.build())
         elif self.pending:
-            append_safely(path, bytes(self.pending), len(self.data))
-        self.data, self.pending = self.build(), bytearray()
+            append_safely(path, self.pending, self.size_on_disk)
+        self.mark_committed()
