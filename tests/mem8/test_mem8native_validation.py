@@ -105,6 +105,8 @@ BROKEN = {
     "unknown_26": lambda d: (_edit(d, 0, mem8__unknown_26=0), "pairs[0].mem8.unknown_26",
                              _at(0, "mem8.unknown_26"), False),
     "chain_flag": lambda d: (_edit(d, 0, mem8__flags=2), "pairs[0].mem8.flags", _at(0, "mem8.flags"), False),
+    # the second pair of the 2-pair record tombstoned, the first not: reported at the record's first pair
+    "tombstone_flag": lambda d: (_edit(d, 2, mem8__flags=3), "pairs[1].mem8.flags", _at(1, "mem8.flags"), False),
 }
 
 

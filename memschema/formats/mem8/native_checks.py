@@ -29,17 +29,13 @@ def check_native(doc: NativeDocument) -> list[Finding]:
     _pair_findings(doc, out)
     out.extend_capped(doc.replay_findings)
     if doc.application == "st8":
-        flags = doc.pairs["mem8"]["flags"] if doc.table.count else np.zeros(0, np.uint8)
         for record in doc.iter_records():
             if record.decodable and record.problem is not None:   # a codec error (the others are replay's)
                 out.add(record.problem)
-            _unit_findings(doc, record, flags, out)
         units, kind = doc.index, "records"
     else:
-        flags = doc.pairs["mem8"]["flags"] if doc.table.count else np.zeros(0, np.uint8)
-        for payload in doc.payloads:
-            _unit_findings(doc, payload, flags, out)
         units, kind = doc.payloads, "payloads"
+    _unit_findings(doc, units, out)
     torn = doc.torn_tail
     if torn is not None:
         before = sum(1 for u in units if u.offset < torn.offset)
@@ -107,19 +103,27 @@ def _window(doc: NativeDocument, pairs: np.ndarray, crc_ok: np.ndarray, lo: int,
                         f"pairs[{lo + i}].raw8.payload", _at(doc, lo + i, "raw8.payload") + int(used[i]) + first))
 
 
-def _unit_findings(doc: NativeDocument, unit, flags: np.ndarray, out: Findings) -> None:
-    """Flags that must agree over the pairs of one record or payload."""
-    mine = flags[unit.pair_index:unit.pair_index + unit.pairs]
-    chained = (mine & FLAG_HAS_CHAINED_RAW) != 0
-    want = unit.pairs > 1
-    wrong = np.flatnonzero(chained != want)
-    if len(wrong):
-        j = int(wrong[0])
-        k = unit.pair_index + j
-        out.add(warning(P + "chain_flag", f"FLAG_HAS_CHAINED_RAW is {'set' if chained[j] else 'clear'} on a "
-                        f"{unit.pairs}-pair {'record' if isinstance(unit, Record) else 'payload'}",
+def _unit_findings(doc: NativeDocument, units: list, out: Findings) -> None:
+    """Flags that must agree over the pairs of one record or payload, for every unit at once:
+    FLAG_HAS_CHAINED_RAW set exactly on the pairs of multi-pair units, FLAG_TOMBSTONED on all
+    pairs of a unit or on none."""
+    if not units:
+        return
+    first = np.fromiter((u.pair_index for u in units), dtype=np.int64, count=len(units))
+    count = np.fromiter((u.pairs for u in units), dtype=np.int64, count=len(units))
+    pair = np.repeat(first, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
+    flags = doc.pairs["mem8"]["flags"][pair]
+    unit = np.repeat(np.arange(len(units)), count)
+    chained = (flags & FLAG_HAS_CHAINED_RAW) != 0
+    wrong = chained != (count > 1)[unit]
+    bad_units, at = np.unique(unit[wrong], return_index=True)
+    for u, i in zip(bad_units.tolist(), np.flatnonzero(wrong)[at].tolist()):
+        k = int(pair[i])
+        out.add(warning(P + "chain_flag", f"FLAG_HAS_CHAINED_RAW is {'set' if chained[i] else 'clear'} on a "
+                        f"{units[u].pairs}-pair {'record' if isinstance(units[u], Record) else 'payload'}",
                         f"pairs[{k}].mem8.flags", _at(doc, k, "mem8.flags")))
-    tombs = (mine & FLAG_TOMBSTONED) != 0
-    if tombs.any() and not tombs.all():
+    tombs = np.add.reduceat(((flags & FLAG_TOMBSTONED) != 0).astype(np.int64), np.cumsum(count) - count)
+    for u in np.flatnonzero((tombs > 0) & (tombs < count)).tolist():
+        k = int(first[u])
         out.add(warning(P + "tombstone_flag", "FLAG_TOMBSTONED differs between the pairs of one unit",
-                        f"pairs[{unit.pair_index}].mem8.flags", _at(doc, unit.pair_index, "mem8.flags")))
+                        f"pairs[{k}].mem8.flags", _at(doc, k, "mem8.flags")))

@@ -9,7 +9,6 @@ decoded record by record on demand (`decode_record`), so validation streams and 
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -44,6 +43,7 @@ from .record_frame import FRAME_HEADER_SIZE, decode_compressed, header_problems
 P = "mem8.native."                               # finding code prefix
 HEAD_DTYPE = struct_dtype(st8_head)
 FRAME_AT = field_offset(st8_head, "frame")       # 4: after the magic and the version
+VERSION_AT = field_offset(st8_head, "version")
 PAYLOAD_LEN_AT = field_offset(native_pair, "raw8.payload_len")
 _MAGIC = np.frombuffer(ST8_MAGIC, dtype=np.uint8)
 
@@ -94,20 +94,31 @@ class Payload:
                 "tombstoned": self.tombstoned, "crc_ok": self.crc_ok, "data_hex": self.data.hex()}
 
 
+@dataclass
+class Segment:
+    """Pairs `start`.. of the file: their table (a plain structured array) over `data`."""
+
+    start: int
+    table: np.ndarray
+    data: object
+    payload_len: np.ndarray
+    crc_ok: np.ndarray | None = None
+
+
 class PairTable:
     """The pair table in segments: the loaded file, then one segment per append, so that an append
-    never copies what came before.  Pair k of the whole file is `segment(k)`."""
+    never copies what came before.  Pair k of the whole file is in `segment(k)`."""
 
     def __init__(self, table: np.ndarray, data):
-        self.segments: list[tuple[int, np.ndarray, object]] = [(0, table, data)]
-        self.count = len(table)
+        self.segments: list[Segment] = []
+        self.count = 0
+        self.add(table, data)
         self._whole: np.ndarray | None = table
-        self._crc: list[np.ndarray | None] = [None]
 
-    def add(self, table: np.ndarray, data: bytes) -> int:
+    def add(self, table: np.ndarray, data) -> int:
         start = self.count
-        self.segments.append((start, table, data))
-        self._crc.append(None)
+        plain = table.view(np.ndarray)
+        self.segments.append(Segment(start, plain, data, plain["raw8"]["payload_len"]))
         self.count += len(table)
         self._whole = None
         return start
@@ -115,40 +126,39 @@ class PairTable:
     def whole(self) -> np.ndarray:
         """Every pair as one table (a copy once something was appended)."""
         if self._whole is None:
-            self._whole = np.concatenate([t for _, t, _ in self.segments]).view(np.recarray)
+            self._whole = np.concatenate([seg.table for seg in self.segments]).view(np.recarray)
         return self._whole
 
-    def locate(self, k: int) -> tuple[int, np.ndarray, object]:
-        for i in range(len(self.segments) - 1, -1, -1):
-            start, table, data = self.segments[i]
-            if k >= start:
-                return i, table, data
+    def segment(self, k: int) -> Segment:
+        for seg in reversed(self.segments):
+            if k >= seg.start:
+                return seg
         raise IndexError(k)
 
     def chunk(self, k: int) -> bytes:
         """Payload bytes of pair k (`payload_len` capped at the 4074 that exist)."""
-        i, table, data = self.locate(k)
-        local = k - self.segments[i][0]
-        used = min(int(table["raw8"]["payload_len"][local]), CHUNK_SIZE)
+        seg = self.segment(k)
+        local = k - seg.start
+        used = min(int(seg.payload_len[local]), CHUNK_SIZE)
         at = local * PAIR_SIZE + PAYLOAD_AT
-        return bytes(memoryview(data)[at:at + used])
+        return bytes(memoryview(seg.data)[at:at + used])
 
     def crc_ok(self) -> np.ndarray:
         """(pairs, 2) booleans: does each block's seal match (computed once per segment)."""
-        parts = []
-        for i, (_, table, data) in enumerate(self.segments):
-            if self._crc[i] is None:
-                self._crc[i] = block_seals_ok(table, data)
-            parts.append(self._crc[i])
+        for seg in self.segments:
+            if seg.crc_ok is None:
+                seg.crc_ok = block_seals_ok(seg.table, seg.data)
+        parts = [seg.crc_ok for seg in self.segments]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def block_seals_ok(table: np.ndarray, data) -> np.ndarray:
+    """(pairs, 2): the seal of each block against the CRC-32 of its bytes (seal zeroed)."""
     view = memoryview(data)
     stored = np.stack([table["mem8"]["crc32"], table["raw8"]["crc32"]], axis=1) if len(table) else \
         np.zeros((0, 2), dtype=np.uint32)
-    computed = np.fromiter((seal_crc(view[k * PAIR_SIZE + lane:k * PAIR_SIZE + lane + BLOCK_SIZE], CRC_AT)
-                            for k in range(len(table)) for lane in (0, RAW8_AT)),
+    computed = np.fromiter((seal_crc(view[at:at + BLOCK_SIZE], CRC_AT)
+                            for k in range(len(table)) for at in (k * PAIR_SIZE, k * PAIR_SIZE + RAW8_AT)),
                            dtype=np.uint32, count=2 * len(table)).reshape(-1, 2)
     return computed == stored
 
@@ -175,9 +185,12 @@ def replay(table: np.ndarray, data, first: int, end_offset: int, out: Replay) ->
     n = len(table)
     if not n:
         return out
+    table = table.view(np.ndarray)
     heads = np.ascontiguousarray(table["raw8"]["payload"][:, :ENVELOPE_HEAD]).view(HEAD_DTYPE).reshape(n)
-    is_st8 = (heads["magic"] == _MAGIC).all(axis=1)
+    is_st8 = (heads["magic"] == _MAGIC).all(axis=1).tolist()
+    versions = heads["version"]
     frames = heads["frame"]
+    frame_columns = [(name, frames[name]) for name in frames.dtype.names]
     locations = table["mem8"]["location"]
     flags = table["mem8"]["flags"]
     used = np.minimum(table["raw8"]["payload_len"], CHUNK_SIZE)
@@ -191,24 +204,25 @@ def replay(table: np.ndarray, data, first: int, end_offset: int, out: Replay) ->
             out.findings.append(error(P + "not_st8", "record does not start with the ST8 magic", path, payload_at))
             k += 1
             continue
-        version = int(heads["version"][k])
+        version = int(versions[k])
         if version != ST8_VERSION:
             pairs = _chain_length(table, k, used)
             out.findings.append(error(P + "st8_version", f"unknown ST8 version {version} (this reader decodes "
                                       f"version {ST8_VERSION}); the record's {pairs} pairs are not decoded",
-                                      f"{path}.version", payload_at + field_offset(st8_head, "version")))
+                                      f"{path}.version", payload_at + VERSION_AT))
             out.records.append(Record(at, first + k, pairs, loc, tomb, False, version=version,
                                       problem=out.findings[-1], decodable=False))
             k += pairs
             continue
-        if used[k] < ENVELOPE_HEAD:
-            out.findings.append(error(P + "frame_length", f"first chunk of {int(used[k])} bytes cannot hold the "
+        first_used = int(used[k])
+        if first_used < ENVELOPE_HEAD:
+            out.findings.append(error(P + "frame_length", f"first chunk of {first_used} bytes cannot hold the "
                                       f"{ENVELOPE_HEAD}-byte envelope head", path, payload_at))
             k += 1
             continue
-        frame = Container((name, int(frames[name][k])) for name in frames.dtype.names)
+        frame = Container((name, int(column[k])) for name, column in frame_columns)
         frame_at = payload_at + FRAME_AT
-        stored = bytes(heads[k:k + 1].view(np.uint8)[FRAME_AT:FRAME_AT + FRAME_HEADER_SIZE])
+        stored = heads[k:k + 1].view(np.uint8)[FRAME_AT:FRAME_AT + FRAME_HEADER_SIZE].tobytes()
         problems = header_problems(frame, stored)
         if problems:
             for code, message, name in problems:
@@ -224,23 +238,22 @@ def replay(table: np.ndarray, data, first: int, end_offset: int, out: Replay) ->
             out.torn = TornTail(at, end_offset - at, f"record needs {need} pairs ({total} payload bytes), "
                                                      f"only {n - k} complete pairs remain")
             return out
-        others = np.flatnonzero(locations[k + 1:k + need] != locations[k])
-        if len(others):
-            j = int(others[0]) + 1
-            out.findings.append(error(P + "chain_location", f"continuation pair {first + k + j} has location "
-                                      f"{int(locations[k + j])}, the record's is {loc}",
-                                      f"pairs[{first + k + j}].mem8.location", (first + k + j) * PAIR_SIZE))
-            out.records.append(Record(at, first + k, j, loc, tomb, False, frame, problem=out.findings[-1],
-                                      decodable=False))
-            k += j
-            continue
-        expected = np.full(need, CHUNK_SIZE)
-        expected[-1] = total - CHUNK_SIZE * (need - 1)
-        short = np.flatnonzero(used[k:k + need] != expected)
-        if len(short):
-            j = int(short[0])
+        if need > 1:
+            others = np.flatnonzero(locations[k + 1:k + need] != locations[k])
+            if len(others):
+                j = int(others[0]) + 1
+                out.findings.append(error(P + "chain_location", f"continuation pair {first + k + j} has location "
+                                          f"{int(locations[k + j])}, the record's is {loc}",
+                                          f"pairs[{first + k + j}].mem8.location", (first + k + j) * PAIR_SIZE))
+                out.records.append(Record(at, first + k, j, loc, tomb, False, frame, problem=out.findings[-1],
+                                          decodable=False))
+                k += j
+                continue
+        short = _short_chunk(used, k, need, total)
+        if short is not None:
+            j, expected = short
             out.findings.append(error(P + "short_chunk", f"chunk {j} of the record holds {int(used[k + j])} bytes, "
-                                      f"{int(expected[j])} expected", f"pairs[{first + k + j}].raw8.payload_len",
+                                      f"{expected} expected", f"pairs[{first + k + j}].raw8.payload_len",
                                       (first + k + j) * PAIR_SIZE + PAYLOAD_LEN_AT))
             out.records.append(Record(at, first + k, need, loc, tomb, False, frame, problem=out.findings[-1],
                                       decodable=False))
@@ -249,6 +262,17 @@ def replay(table: np.ndarray, data, first: int, end_offset: int, out: Replay) ->
         out.records.append(Record(at, first + k, need, loc, tomb, True, frame))
         k += need
     return out
+
+
+def _short_chunk(used: np.ndarray, k: int, need: int, total: int) -> tuple[int, int] | None:
+    """(chunk index, expected length) of the first chunk that is not full (all but the last) or
+    not exactly the rest (the last)."""
+    last = total - CHUNK_SIZE * (need - 1)
+    if need > 1:
+        short = np.flatnonzero(used[k:k + need - 1] != CHUNK_SIZE)
+        if len(short):
+            return int(short[0]), CHUNK_SIZE
+    return (need - 1, last) if int(used[k + need - 1]) != last else None
 
 
 def _chain_length(table: np.ndarray, k: int, used: np.ndarray) -> int:
@@ -263,7 +287,8 @@ def _chain_length(table: np.ndarray, k: int, used: np.ndarray) -> int:
 
 def decode_record(pairs: PairTable, record: Record, crc_ok: np.ndarray) -> Record:
     """A copy of `record` with its key and value (or the codec error that stopped them)."""
-    out = copy.copy(record)
+    out = object.__new__(Record)   # a copy: the index keeps no values
+    out.__dict__ = dict(record.__dict__)
     out.crc_ok = record.crc_ok and bool(crc_ok[record.pair_index:record.pair_index + record.pairs].all())
     if not record.decodable or record.key is not None:
         return out
@@ -287,7 +312,7 @@ def decode_record(pairs: PairTable, record: Record, crc_ok: np.ndarray) -> Recor
 
 def payload_chains(pairs: PairTable, crc_ok: np.ndarray) -> Iterator[Payload]:
     """The raw payloads of a non-journal pair file, chain by chain."""
-    table = pairs.whole()
+    table = pairs.whole().view(np.ndarray)
     used = np.minimum(table["raw8"]["payload_len"], CHUNK_SIZE)
     k = 0
     while k < len(table):

@@ -8,7 +8,7 @@
  *
  * Every dictionary entry above 255 is a slice of the output already written (the previous entry
  * plus the next byte), so the dictionary is (offset, length) pairs and decoding is a forward copy.
- * Memory: the output (capped at raw_len, grown on demand) plus one entry per code (at most 64 Ki).
+ * Memory: the output (at most raw_len, allocated once) plus one entry per code (at most 64 Ki).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -70,7 +70,10 @@ static PyObject *decode(PyObject *self, PyObject *args) {
     }
     /* Pass 2: the dictionary. */
     uint64_t raw_len = (uint64_t)raw_len_arg;
-    uint64_t cap = raw_len < 4096 ? raw_len : 4096;
+    /* n codes emit at most 1 + 2 + ... + n bytes (an entry is at most one byte longer than the
+     * previous one), so the output never needs more than min(raw_len, that) bytes */
+    uint64_t most = (uint64_t)n_codes * ((uint64_t)n_codes + 1) / 2;
+    uint64_t cap = raw_len < most ? raw_len : most;
     out = (uint8_t *)malloc(cap ? cap : 1);
     /* one new entry per code at most: index room for 256 + n_codes entries, never above MAX_CODES */
     Py_ssize_t slots = n_codes + 256 < MAX_CODES ? n_codes + 256 : MAX_CODES;
@@ -105,13 +108,7 @@ static PyObject *decode(PyObject *self, PyObject *args) {
             goto done;
         }
         if (size + len > raw_len) { result = failure(5, at, 0, 0); goto done; }
-        if (size + len > cap) {
-            uint64_t want = cap * 2 > size + len ? cap * 2 : size + len;
-            if (want > raw_len) want = raw_len;
-            uint8_t *grown = (uint8_t *)realloc(out, want);
-            if (!grown) { PyErr_NoMemory(); goto done; }
-            out = grown; cap = want;
-        }
+        if (size + len > cap) { PyErr_SetString(PyExc_SystemError, "LZW output bound exceeded"); goto done; }
         if (literal) {
             out[size] = (uint8_t)code;
         } else if (src + len <= size) {
