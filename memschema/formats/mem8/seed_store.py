@@ -38,8 +38,12 @@ def decode_importance(raw) -> np.ndarray | float:
     return out if out.ndim else float(out)
 
 
-def wave_signature(content: bytes, identity_freq: float) -> bytes:
-    return hashlib.sha256(bytes(content) + struct.pack("<d", identity_freq)).digest()[:16]
+def wave_signature(content, identity_freq: float) -> bytes:
+    """SHA-256(content || identity_freq as f64 LE), cut to the declared signature size; `content`
+    may be any buffer (hashed in place)."""
+    h = hashlib.sha256(content)
+    h.update(struct.pack("<d", identity_freq))
+    return h.digest()[:seed_block.wave_signature.sizeof()]
 
 
 def now_us() -> int:
