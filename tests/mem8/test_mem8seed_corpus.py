@@ -38,6 +38,8 @@ def test_reading_orders_match_upstream(name):
     doc = memschema.load(path)
     assert doc.backwards_order() == expected["read_backwards_order"]
     assert [b.tobytes() for b in doc.read_backwards()] == [doc.blocks[i].tobytes() for i in doc.backwards_order()]
+    stored = [bytes.fromhex(b["content_hex"]) for b in expected.get("blocks", [])]
+    assert doc.contents(doc.backwards_order()) == stored[::-1] == [doc.content(i) for i in doc.backwards_order()]
     rbi = expected["read_by_importance"]
     assert doc.select_by_importance(rbi["keywords"]) == rbi["indices"], name
 

@@ -171,3 +171,11 @@ def test_block_count_behind_the_file_is_a_warning_ahead_of_it_an_error():
     cut = memschema.validate(data[:-BLOCK_SIZE])
     (f,) = cut.findings
     assert not cut.ok and (f.code, f.severity.value, f.offset) == ("mem8.blocks_missing", "error", 6)
+
+
+def test_contents_of_appended_blocks_come_from_the_table():
+    doc = memschema.load(SeedDocument.new().build())
+    doc.append_block(b"a", 0.5, timestamp=1)
+    doc.append_block(b"bb" * 3000, 0.5, timestamp=2)
+    assert doc.contents([1, 0]) == [(b"bb" * 3000)[:CONTENT_AREA], b"a"]
+    assert memschema.load(doc.build()).contents() == [b"a", (b"bb" * 3000)[:CONTENT_AREA]]
