@@ -9,10 +9,11 @@ import numpy as np
 from construct import Container, ListContainer
 
 from ...document import Document
-from ...errors import Finding, FormatError
+from ...errors import Finding
 from ...layout import Parsed
 from ...registry import Detection
-from .m8mem import HEADER_SIZE, KEYWORD_COUNT, MAGIC, MIN_MEMORY_SIZE, m8mem_keyword, m8mem_layout, m8mem_memory
+from .counted_layouts import Rebuilt, parse_counted
+from .m8mem import KEYWORD_COUNT, MAGIC, MIN_MEMORY_SIZE, m8mem_keyword, m8mem_layout, m8mem_memory
 
 P = "m8mem."
 TEXT_FIELDS = ("anchor_type", "context", "origin")
@@ -44,7 +45,7 @@ def _prefix_limit(prefixed) -> int:
     return _limit(prefixed.lengthfield)
 
 
-class M8MemDocument(Document):
+class M8MemDocument(Rebuilt, Document):
     """`header`, `memories` (raw-byte strings), `checksum` (None when the byte is missing) and
     `trailing` (bytes after the checksum).  `parsed`: the layout of the bytes it was loaded from
     (or of `build()` once changed)."""
@@ -72,19 +73,7 @@ class M8MemDocument(Document):
 
     @classmethod
     def parse(cls, data, detection: Detection, source: str = "") -> M8MemDocument:
-        if len(data) < HEADER_SIZE:
-            raise FormatError(f"file is {len(data)} bytes, the M8MEM header needs {HEADER_SIZE}", "header", 0,
-                              P + "truncated")
-        head = m8mem_layout.parse(data, only=("header",))
-        count, room = head.header.mem_count, len(data) - HEADER_SIZE
-        if count * MIN_MEMORY_SIZE > room:   # refused before walking a single memory
-            raise FormatError(f"mem_count {count} memories need at least {count * MIN_MEMORY_SIZE} bytes, "
-                              f"{room} follow the header", "header.mem_count", head.offset_of("header.mem_count"),
-                              P + "count_past_end")
-        try:
-            parsed = m8mem_layout.parse(data)
-        except FormatError as exc:
-            raise FormatError(exc.message, exc.path, exc.offset, P + "length_past_end") from None
+        parsed = parse_counted(m8mem_layout, data, P, "mem_count", MIN_MEMORY_SIZE)
         return cls(Detection("m8mem", None, detection.description), data, source, parsed)
 
     # -- access / writing ------------------------------------------------------------------------
@@ -132,12 +121,6 @@ class M8MemDocument(Document):
 
     def build(self) -> bytes:
         return m8mem_layout.build(self._values(self.fields.checksum, bytes(self.fields.trailing)))
-
-    def layout_now(self) -> Parsed:
-        """The layout of the document as it is now (its loaded bytes while unchanged)."""
-        if self._changed or self.parsed is None:
-            self.parsed, self._changed = m8mem_layout.parse(self.build()), False
-        return self.parsed
 
     def checksum_ok(self) -> bool | None:
         if self.fields.checksum is None:

@@ -7,12 +7,13 @@ from __future__ import annotations
 from construct import Container
 
 from ...document import Document
-from ...errors import Finding, FormatError
+from ...errors import Finding
 from ...jsonify import declared
 from ...layout import Parsed
 from ...parsing import field_offset
 from ...registry import Detection
 from .codecs.crc_seal import seal_crc
+from .counted_layouts import parse_counted
 from .m8tool import MAGIC, m8tool_entry, m8tool_header, m8tool_layout
 
 T = "m8tool."
@@ -49,14 +50,8 @@ class M8ToolDocument(Document):
 
     @classmethod
     def parse(cls, data, detection: Detection, source: str = "") -> M8ToolDocument:
-        hsize, esize = m8tool_header.sizeof(), m8tool_entry.sizeof()
-        if len(data) < hsize:
-            raise FormatError(f"file is {len(data)} bytes, the header needs {hsize}", "header", 0, T + "truncated")
-        head = m8tool_layout.parse(data, only=("header",))
-        if hsize + head.header.section_count * esize > len(data):
-            raise FormatError(f"{head.header.section_count} section entries do not fit in the file",
-                              "header.section_count", head.offset_of("header.section_count"), T + "count_past_end")
-        return cls(Detection("m8tool", None, detection.description), data, source, m8tool_layout.parse(data))
+        parsed = parse_counted(m8tool_layout, data, T, "section_count", m8tool_entry.sizeof())
+        return cls(Detection("m8tool", None, detection.description), data, source, parsed)
 
     # -- access ----------------------------------------------------------------------------------
     @property

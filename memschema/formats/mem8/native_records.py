@@ -49,9 +49,8 @@ _MAGIC = np.frombuffer(ST8_MAGIC, dtype=np.uint8)
 
 
 @dataclass
-class Record:
-    """One journal record (superseded ones and tombstones included).  `key`/`value` are filled by
-    `decode_record`; `problem` is the first error that stopped decoding it."""
+class Unit:
+    """What a record and a raw payload share: the pairs they span and what those pairs say."""
 
     offset: int
     pair_index: int
@@ -59,6 +58,13 @@ class Record:
     location: int
     tombstoned: bool
     crc_ok: bool
+
+
+@dataclass
+class Record(Unit):
+    """One journal record (superseded ones and tombstones included).  `key`/`value` are filled by
+    `decode_record`; `problem` is the first error that stopped decoding it."""
+
     frame: Container | None = None
     key: str | None = None
     value: bytes | None = None
@@ -78,15 +84,9 @@ class Record:
 
 
 @dataclass
-class Payload:
+class Payload(Unit):
     """One raw application payload (a chain of pairs) of a non-journal pair file."""
 
-    offset: int
-    pair_index: int
-    pairs: int
-    location: int
-    tombstoned: bool
-    crc_ok: bool
     data: bytes = b""
 
     def to_json(self) -> dict:

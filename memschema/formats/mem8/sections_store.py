@@ -13,9 +13,11 @@ from construct import Container, ListContainer
 from ...document import Document
 from ...errors import Finding, FormatError
 from ...layout import Parsed
+from ...parsing import parse
 from ...registry import Detection
 from ...walker import parse_value
 from .codecs import CodecError, markqant
+from .counted_layouts import Rebuilt, parse_counted
 from .sections import (
     MAGICS,
     SECTION_CODES,
@@ -59,7 +61,7 @@ def variant_of(header) -> str:
     return "current" if bytes(header.magic) == SECTIONS_MAGIC_CURRENT else "legacy_mem8"
 
 
-class M8SectionsDocument(Document):
+class M8SectionsDocument(Rebuilt, Document):
     """`header`, `sections`, `crc32` (None when the trailer is missing) and `trailing` bytes;
     `parsed`: the layout of the loaded bytes (or of `build()` once changed)."""
 
@@ -85,21 +87,13 @@ class M8SectionsDocument(Document):
 
     @classmethod
     def parse(cls, data, detection: Detection, source: str = "") -> M8SectionsDocument:
-        size = m8sections_header.sizeof()
-        if len(data) < size:
-            raise FormatError(f"file is {len(data)} bytes, the header needs {size}", "header", 0, S + "truncated")
-        variant = detection.variant or variant_of(m8sections_layouts["current"].parse(data, only=("header",)).header)
-        layout = m8sections_layouts[variant]
-        head = layout.parse(data, only=("header",))
-        count, room = head.header.section_count, len(data) - size
-        if count * MIN_SECTION > room:
-            raise FormatError(f"{count} sections need at least {count * MIN_SECTION} bytes, {room} follow the header",
-                              "header.section_count", head.offset_of("header.section_count"), S + "count_past_end")
-        try:
-            parsed = layout.parse(data)
-        except FormatError as exc:
-            raise FormatError(exc.message, exc.path, exc.offset, S + "length_past_end") from None
-        return cls(Detection("m8sections", variant, detection.description), data, source, parsed)
+        if detection.variant is None and len(data) >= m8sections_header.sizeof():
+            detection = Detection("m8sections", variant_of(parse(m8sections_header, data, 0, "header")),
+                                  detection.description)
+        parsed = parse_counted(m8sections_layouts[detection.variant or "current"], data, S, "section_count",
+                               MIN_SECTION)
+        return cls(Detection("m8sections", detection.variant or "current", detection.description), data, source,
+                   parsed)
 
     # -- writing ---------------------------------------------------------------------------------
     def add_section(self, section_type: int, data: bytes) -> None:
@@ -131,11 +125,6 @@ class M8SectionsDocument(Document):
     def real_file_size(self) -> int:
         """24 + 5n + Σsize + 4: where the trailer ends."""
         return len(self.layout.build(self._values(None, b""))) + TRAILER_SIZE
-
-    def layout_now(self) -> Parsed:
-        if self._changed or self.parsed is None:
-            self.parsed, self._changed = self.layout.parse(self.build()), False
-        return self.parsed
 
     # -- the section bodies ------------------------------------------------------------------------
     def type_name(self, section_type: int) -> str | None:
