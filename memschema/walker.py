@@ -254,10 +254,24 @@ def _struct(w: Walker, sc: c.Struct, pos, end, path, ctx, doc):
 # missing, a Const that does not match, a length that does not evaluate) falls back to the walk
 # above, which raises the precise error; values are the ones the walk gives.
 
+def _own_field(expr, earlier: set) -> str | None:
+    """`size` for `this.size` when `size` is an earlier field of the same Struct."""
+    if not isinstance(expr, c.expr.Path):
+        return None
+    parent = expr.__dict__["_Path__parent"]
+    if parent is None or parent.__dict__["_Path__parent"] is not None:
+        return None
+    name = expr.__getfield__()
+    return name if name in earlier else None
+
+
 @cache
 def _plain_plan(sc: c.Struct) -> tuple | None:
-    """[("fmt", struct.Struct, names) | ("bytes", name, length) | ("const", name, step, value)]."""
+    """(steps, needs_context): steps are ("fmt", struct.Struct, names), ("bytes", length, name)
+    with length an int, ("field", name) or an expression, and ("const", name, step, value)."""
     steps: list = []
+    earlier: set = set()
+    needs_context = False
     for field in sc.subcons:
         name = field.name
         inner = _strip(field)
@@ -269,9 +283,17 @@ def _plain_plan(sc: c.Struct) -> tuple | None:
         if isinstance(inner, c.FormatField) and inner.fmtstr[0] in "<>":
             step = ("fmt", inner.fmtstr, name)
         elif isinstance(inner, c.Bytes):
-            step = ("bytes", inner.length, name)
+            length = inner.length
+            own = _own_field(length, earlier)
+            if own is not None:
+                length = ("field", own)
+            elif callable(length):
+                needs_context = True
+            step = ("bytes", length, name)
         else:
             return None
+        if name:
+            earlier.add(name)
         if const is not None:
             steps.append(("const", name, step, const))
         elif step[0] == "fmt" and steps and steps[-1][0] == "fmt" and steps[-1][1][0] == step[1][0]:
@@ -279,14 +301,15 @@ def _plain_plan(sc: c.Struct) -> tuple | None:
         else:
             steps.append(("fmt", step[1], (name,)) if step[0] == "fmt" else step)
     return tuple((kind, struct.Struct(a), b) if kind == "fmt" else (kind, a, b, *rest)
-                 for kind, a, b, *rest in steps)
+                 for kind, a, b, *rest in steps), needs_context
 
 
 def _run_plain(plan: tuple, w: Walker, sc: c.Struct, pos: int, end: int, ctx):
+    steps, needs_context = plan
     obj = c.Container()
-    sub = _child_ctx(ctx, sc)
+    sub = _child_ctx(ctx, sc) if needs_context else obj
     data = w.data
-    for step in plan:
+    for step in steps:
         kind = step[0]
         if kind == "fmt":
             fmt, names = step[1], step[2]
@@ -304,7 +327,7 @@ def _run_plain(plan: tuple, w: Walker, sc: c.Struct, pos: int, end: int, ctx):
                 return None
         else:
             name = step[2]
-            value, pos = _plain_value(("bytes", step[1], name), data, pos, end, sub)
+            value, pos = _plain_value(step, data, pos, end, sub)
             if value is None:
                 return None
         if name:
@@ -318,10 +341,16 @@ def _plain_value(step, data, pos: int, end: int, sub):
         if pos + size > end:
             return None, pos
         return struct.unpack_from(step[1], data, pos)[0], pos + size
-    try:
-        n = evaluate(step[1], sub)
-    except RAW_ERRORS:
-        return None, pos
+    length = step[1]
+    if isinstance(length, tuple):
+        n = sub[length[1]]
+    elif isinstance(length, int):
+        n = length
+    else:
+        try:
+            n = evaluate(length, sub)
+        except RAW_ERRORS:
+            return None, pos
     if not isinstance(n, int) or n < 0 or pos + n > end:
         return None, pos
     return _slice(data, pos, pos + n), pos + n
