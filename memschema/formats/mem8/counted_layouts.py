@@ -4,6 +4,8 @@ before a single record is walked), and the layout of a document as its writer ha
 
 from __future__ import annotations
 
+from construct import Container
+
 from ...errors import FormatError
 from ...layout import Layout, Parsed
 
@@ -25,6 +27,15 @@ def parse_counted(layout: Layout, data, prefix: str, count_field: str, min_recor
         return layout.parse(data)
     except FormatError as exc:
         raise FormatError(exc.message, exc.path, exc.offset, prefix + "length_past_end") from None
+
+
+def counted_fields(parsed: Parsed, records: str, sealed: str) -> Container:
+    """A counted layout's values as a document holds them: `header`, the records, the trailer's one
+    field (`sealed`; None when the file ends before the trailer) and the bytes after it."""
+    values = parsed.values()
+    trailer = values["trailer"]
+    return Container({"header": values["header"], records: values[records],
+                      sealed: None if trailer is None else trailer[sealed], "trailing": bytes(values["trailing"])})
 
 
 class Rebuilt:

@@ -12,7 +12,7 @@ from ...document import Document
 from ...errors import Finding
 from ...layout import Parsed
 from ...registry import Detection
-from .counted_layouts import Rebuilt, parse_counted
+from .counted_layouts import Rebuilt, counted_fields, parse_counted
 from .m8mem import KEYWORD_COUNT, MAGIC, MIN_MEMORY_SIZE, m8mem_keyword, m8mem_layout, m8mem_memory
 
 P = "m8mem."
@@ -56,10 +56,7 @@ class M8MemDocument(Rebuilt, Document):
         super().__init__(detection, data, source)
         self.parsed = parsed
         if parsed is not None:
-            values = parsed.values()
-            self.fields = Container(header=values["header"], memories=values["memories"],
-                                    checksum=None if values["trailer"] is None else values["trailer"].checksum,
-                                    trailing=bytes(values["trailing"]))
+            self.fields = counted_fields(parsed, "memories", "checksum")
         self._changed = parsed is None
 
     @classmethod

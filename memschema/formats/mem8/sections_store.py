@@ -17,7 +17,7 @@ from ...parsing import parse
 from ...registry import Detection
 from ...walker import parse_value
 from .codecs import CodecError, markqant
-from .counted_layouts import Rebuilt, parse_counted
+from .counted_layouts import Rebuilt, counted_fields, parse_counted
 from .sections import (
     MAGICS,
     SECTION_CODES,
@@ -70,10 +70,7 @@ class M8SectionsDocument(Rebuilt, Document):
         self.layout = m8sections_layouts[detection.variant or "current"]
         self.parsed = parsed
         if parsed is not None:
-            v = parsed.values()
-            self.fields = Container(header=v["header"], sections=v["sections"],
-                                    crc32=None if v["trailer"] is None else v["trailer"].crc32,
-                                    trailing=bytes(v["trailing"]))
+            self.fields = counted_fields(parsed, "sections", "crc32")
         self._changed = parsed is None
 
     @classmethod
