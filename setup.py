@@ -1,6 +1,11 @@
-"""The optional C extension `memschema._sigbus` (see memschema/guard.py); everything else is in
-pyproject.toml.  `optional=True`: a machine without a compiler installs memschema without it."""
+"""Compiled fast paths and guards (optional: `pip install .` succeeds without a compiler; the
+pure-Python code they accelerate or guard is always there).  Everything else is in pyproject.toml."""
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("memschema._sigbus", ["memschema/_sigbus.c"], optional=True)])
+setup(ext_modules=[
+    # SIGBUS guard for memory-mapped reads (memschema/guard.py reads small files instead without it)
+    Extension("memschema._sigbus", ["memschema/_sigbus.c"], optional=True),
+    # MEM8 token-LZW decoding (memschema/formats/mem8/codecs/token_lzw.py falls back to Python)
+    Extension("memschema.formats.mem8.codecs._lzw", ["memschema/formats/mem8/codecs/_lzw.c"], optional=True),
+])

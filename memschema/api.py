@@ -53,6 +53,10 @@ def _detect_data(data, name: str = "") -> Detection:
         found = _ask(fmt, data, name)
         if found is not None:
             return found
+    for fmt in registry.formats():
+        found = fmt.sniff(data)
+        if found is not None:
+            return found
     return sniff(data)
 
 

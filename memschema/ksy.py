@@ -298,7 +298,14 @@ class _Generator:
         if kind is None:
             raise Unsupported(f"{where}: PrefixedArray counted by a {type(strip(count.subcon)).__name__}")
         prefix = {"id": f"num_{hint}", "type": kind, "doc": f"number of {hint} (construct PrefixedArray)"}
-        before = self.body(strip(items.subcon).subcon, entry, scope, hint, doc, where)
+        element = strip(items.subcon).subcon
+        if isinstance(strip(element), (c.Array, c.GreedyRange, c.Prefixed, c.FocusedSeq)):
+            entry.update(self._element_type(element, scope, hint, doc, where))   # each with its own prefix
+            before = []
+        else:
+            before = self.body(element, entry, scope, hint, doc, where)
+            if before:
+                raise Unsupported(f"{where}: repeated element with a prefix")
         entry["repeat"] = "expr"
         entry["repeat-expr"] = f"num_{hint}"
         return [prefix, *before]

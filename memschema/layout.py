@@ -801,6 +801,7 @@ def explain(parsed: Parsed, offset: int) -> Explanation:
     items = [x for x in parsed.leaves(offset, offset + 1) if x.offset <= offset < x.end or
              (x.size == 0 and x.offset == offset)]
     sections = [p.section.name for p in parsed.placed.values() if p.start <= offset < p.end]
+    # the field that holds the byte, not an empty field at the same offset
     best = min(items, key=lambda x: (isinstance(x, Gap), x.size == 0, x.size)) if items else None
     return Explanation(offset, best, sections)
 

@@ -96,6 +96,9 @@ def dump_schema() -> dict:
         fmt, _, variant = key.partition("/")
         sections = {}
         for s in layout.sections:
+            if not s.shown:     # the document gives this section its own way (decoded): described only
+                sections[s.name] = {"description": s.doc}
+                continue
             one = value_schema(s.decl)
             sections[s.name] = {**(one if s.count is None else {"type": "array", "items": one}), "description": s.doc}
         tail = {"type": "object", "required": ["offset", "length", "reason"],

@@ -263,37 +263,45 @@ def _context(obj: Any) -> dict:
     return {}
 
 
+_NO_INSTANCE = object()   # `locate` from the declaration alone: only fixed sizes count
+
+
 def _length(decl: Construct, value: Any, ctx: dict) -> int:
     try:
         return decl.sizeof(**ctx)
     except (construct.SizeofError, *RAW_ERRORS):
+        if value is _NO_INSTANCE:
+            raise
         return len(decl.build(value, **ctx))
 
 
 def locate(decl: Construct, obj: Any, path: str) -> int:
     """Offset of the field at `path` (e.g. `blocks[3].content_len`) relative to the start of the
     bytes `obj` was parsed from, computed from the declaration itself."""
+    none = obj is _NO_INSTANCE
     offset = 0
     for token in _tokens(path):
         decl = _unwrap(decl)
         if isinstance(token, str):
             if not isinstance(decl, construct.Struct):
                 raise KeyError(token)
-            ctx = _context(obj)
+            ctx = {} if none else _context(obj)
             for sc in decl.subcons:
                 if sc.name == token:
                     break
-                offset += _length(sc, obj.get(sc.name) if sc.name else None, ctx)
+                offset += _length(sc, obj if none else obj.get(sc.name) if sc.name else None, ctx)
             else:
                 raise KeyError(token)
-            decl, obj = sc, obj[token]
+            decl, obj = sc, obj if none else obj[token]
         else:
             elem = decl.subcon
             try:
                 offset += elem.sizeof() * token
             except (construct.SizeofError, *RAW_ERRORS):
+                if none:
+                    raise
                 offset += sum(_length(elem, obj[i], {}) for i in range(token))
-            decl, obj = elem, obj[token]
+            decl, obj = elem, obj if none else obj[token]
     return offset
 
 
@@ -307,6 +315,10 @@ def _template(decl: Construct):
 
 
 def field_offset(decl: Construct, path: str) -> int:
-    """Offset of `path` (e.g. `raw8.payload`) from the start of `decl`, from the declaration alone
-    (`locate` on an all-zero instance); fields of variable size before `path` count as empty."""
-    return locate(decl, _template(decl), path)
+    """Offset of `path` (e.g. `raw8.payload`) from the start of `decl`, from the declaration alone:
+    the sizes of the fields before it, or, where one of them has a variable size, `locate` on an
+    all-zero instance (fields of variable size before `path` count as empty)."""
+    try:
+        return locate(decl, _NO_INSTANCE, path)   # fixed sizes only: no instance (a Const is no obstacle)
+    except (construct.SizeofError, *RAW_ERRORS):
+        return locate(decl, _template(decl), path)

@@ -78,6 +78,11 @@ class Format:
         the source's file name ("" for bytes) and asks it about empty files too."""
         return None
 
+    def sniff(self, data) -> Detection | None:
+        """Name a not-binary file this format's tools write (e.g. zlib JSON), tried once no format's
+        `detect` matched and before the engine's generic sniffing."""
+        return None
+
     def load(self, data, detection: Detection, *, name: str = "") -> Document:
         """Decode the bytes; by default the variant's layout is the whole document."""
         layout = self.layout_for(detection.variant)

@@ -244,6 +244,12 @@ def _slice(data, start: int, stop: int):
 # --- handlers --------------------------------------------------------------------------------
 
 def _struct(w: Walker, sc: c.Struct, pos, end, path, ctx, doc):
+    if w.sink is None:
+        plan = _plain_plan(sc)
+        if plan is not None:
+            done = _run_plain(plan, w, sc, pos, end, ctx)
+            if done is not None:
+                return done
     obj = c.Container()
     sub = _child_ctx(ctx, sc)
     for field in sc.subcons:
@@ -254,6 +260,113 @@ def _struct(w: Walker, sc: c.Struct, pos, end, path, ctx, doc):
         if field.name:
             obj[field.name] = sub[field.name] = value
     return obj, pos
+
+
+# A Struct of plain fields (numbers, Bytes of a constant or computed length, Const of those) is read
+# with one `struct.unpack_from` per run of numbers instead of one walk per field.  Any doubt (bytes
+# missing, a Const that does not match, a length that does not evaluate) falls back to the walk
+# above, which raises the precise error; values are the ones the walk gives.
+
+def _own_field(expr, earlier: set) -> str | None:
+    """`size` for `this.size` when `size` is an earlier field of the same Struct."""
+    if not isinstance(expr, c.expr.Path):
+        return None
+    parent = expr.__dict__["_Path__parent"]
+    if parent is None or parent.__dict__["_Path__parent"] is not None:
+        return None
+    name = expr.__getfield__()
+    return name if name in earlier else None
+
+
+@cache
+def _plain_plan(sc: c.Struct) -> tuple | None:
+    """(steps, needs_context): steps are ("fmt", struct.Struct, names), ("bytes", length, name)
+    with length an int, ("field", name) or an expression, and ("const", name, step, value)."""
+    steps: list = []
+    earlier: set = set()
+    needs_context = False
+    for field in sc.subcons:
+        name = field.name
+        inner = _strip(field)
+        while isinstance(inner, c.Default):
+            inner = _strip(inner.subcon)
+        const = None
+        if isinstance(inner, c.Const):
+            const, inner = inner.value, _strip(inner.subcon)
+        if isinstance(inner, c.FormatField) and inner.fmtstr[0] in "<>":
+            step = ("fmt", inner.fmtstr, name)
+        elif isinstance(inner, c.Bytes):
+            length = inner.length
+            own = _own_field(length, earlier)
+            if own is not None:
+                length = ("field", own)
+            elif callable(length):
+                needs_context = True
+            step = ("bytes", length, name)
+        else:
+            return None
+        if name:
+            earlier.add(name)
+        if const is not None:
+            steps.append(("const", name, step, const))
+        elif step[0] == "fmt" and steps and steps[-1][0] == "fmt" and steps[-1][1][0] == step[1][0]:
+            steps[-1] = ("fmt", steps[-1][1] + step[1][1:], steps[-1][2] + (name,))
+        else:
+            steps.append(("fmt", step[1], (name,)) if step[0] == "fmt" else step)
+    return tuple((kind, struct.Struct(a), b) if kind == "fmt" else (kind, a, b, *rest)
+                 for kind, a, b, *rest in steps), needs_context
+
+
+def _run_plain(plan: tuple, w: Walker, sc: c.Struct, pos: int, end: int, ctx):
+    steps, needs_context = plan
+    obj = c.Container()
+    sub = _child_ctx(ctx, sc) if needs_context else obj
+    data = w.data
+    for step in steps:
+        kind = step[0]
+        if kind == "fmt":
+            fmt, names = step[1], step[2]
+            if pos + fmt.size > end:
+                return None
+            for name, value in zip(names, fmt.unpack_from(data, pos)):
+                if name:
+                    obj[name] = sub[name] = value
+            pos += fmt.size
+            continue
+        if kind == "const":
+            name, inner, want = step[1], step[2], step[3]
+            value, pos = _plain_value(inner, data, pos, end, sub)
+            if value is None or value != want:
+                return None
+        else:
+            name = step[2]
+            value, pos = _plain_value(step, data, pos, end, sub)
+            if value is None:
+                return None
+        if name:
+            obj[name] = sub[name] = value
+    return obj, pos
+
+
+def _plain_value(step, data, pos: int, end: int, sub):
+    if step[0] == "fmt":
+        size = struct.calcsize(step[1])
+        if pos + size > end:
+            return None, pos
+        return struct.unpack_from(step[1], data, pos)[0], pos + size
+    length = step[1]
+    if isinstance(length, tuple):
+        n = sub[length[1]]
+    elif isinstance(length, int):
+        n = length
+    else:
+        try:
+            n = evaluate(length, sub)
+        except RAW_ERRORS:
+            return None, pos
+    if not isinstance(n, int) or n < 0 or pos + n > end:
+        return None, pos
+    return _slice(data, pos, pos + n), pos + n
 
 
 def _focused(w: Walker, sc: c.FocusedSeq, pos, end, path, ctx, doc):

@@ -23,7 +23,7 @@ from memschema.formats.amem.model import Model, Node
 from memschema.formats.amem.writer import write_agentic
 from memschema.formats.mem8.codecs import bincode, token_lzw
 from memschema.formats.mem8.codecs.location import location
-from memschema.formats.mem8.native import ST8_MAGIC, t8r_frame_header
+from memschema.formats.mem8.native import ST8_MAGIC, ST8_VERSION, t8r_frame_header
 from memschema.formats.mem8.native_store import payload_pairs
 from memschema.formats.mem8.record_frame import MAX_FRAME_LEN, header_crc
 from memschema.formats.mem8.t8r_store import T8RDocument
@@ -89,7 +89,7 @@ def t8r_bomb(size: int) -> bytes:
 
 def native_bomb(size: int) -> bytes:
     """A native ST8 journal of about `size` bytes whose records each decode to 64 MiB."""
-    record = payload_pairs(location(""), ST8_MAGIC + _frame(bomb_compressed(), MAX_FRAME_LEN))
+    record = payload_pairs(location(""), ST8_MAGIC + bytes([ST8_VERSION]) + _frame(bomb_compressed(), MAX_FRAME_LEN))
     return record * max(1, size // len(record))
 
 

@@ -23,9 +23,9 @@ from .walk import expand, has_folder
 
 EXAMPLES = """\
   memschema validate seed.m8
-  memschema validate --strict tests/corpus/mem8/oversize_4025.m8    # (exit 1) an error under --strict
+  memschema validate tests/corpus/mem8/oversize_4025.m8    # (exit 1) a block longer than its slot: an error
   memschema validate --json sample_store.rvf
-  memschema validate tests/corpus/mem8                # a folder: every file below it, then a summary"""
+  memschema validate tests/corpus/mem8                # (exit 1) a folder: every file below it, then a summary"""
 
 
 JSON_KEYS = {

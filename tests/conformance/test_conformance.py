@@ -177,6 +177,8 @@ def _literal(node) -> bool:
 @pytest.mark.parametrize("module", list(_format_modules()))
 def test_size_constants_are_derived_from_declarations(module):
     spec = importlib.util.find_spec(module)
+    if not spec.origin.endswith(".py"):
+        pytest.skip("a compiled extension module (its Python side is checked)")
     tree = ast.parse(Path(spec.origin).read_text())
     bad = []
     for node in tree.body:

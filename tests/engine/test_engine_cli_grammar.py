@@ -59,7 +59,7 @@ def broken_rvf(tmp_path_factory, samples) -> Path:
 
 def truncated_seed(path: Path, blocks: int) -> Path:
     """A seed file whose every block declares content_len 4025 (> the 4024 stored): one
-    mem8.content_truncated warning per block."""
+    mem8.content_truncated error per block (upstream's open() panics on such a block)."""
     doc = SeedDocument.new()
     for i in range(blocks):
         doc.append_block(b"x%d" % i, 0.5, timestamp=1767225600000000 + i)
@@ -194,16 +194,16 @@ def _tree(tmp_path: Path, samples: Path) -> Path:
 
 def test_validate_walks_folders_recursively_with_a_summary(capsys, samples, tmp_path):
     root = _tree(tmp_path, samples)
-    assert cli.main(["validate", str(root)]) == 0
+    assert cli.main(["validate", str(root)]) == 1
     out = capsys.readouterr().out
     assert "a/seed.m8: mem8/seed: OK" in out and "a/b/store.rvf: rvf/runtime: OK" in out
     assert ".hidden" not in out
-    assert "3 files: 3 ok, 0 with errors, 0 unreadable; 1 skipped" in out
-    assert "3  warning  mem8.content_truncated" in out
+    assert "3 files: 2 ok, 1 with errors, 0 unreadable; 1 skipped" in out
+    assert "3  error    mem8.content_truncated" in out
     status, js = run_json(capsys, "validate", "--json", str(root))
-    assert status == 0
+    assert status == 1
     assert js["summary"]["files"] == 3 and js["summary"]["skipped"] == 1
-    assert js["summary"]["codes"] == [{"code": "mem8.content_truncated", "severity": "warning", "count": 3}]
+    assert js["summary"]["codes"] == [{"code": "mem8.content_truncated", "severity": "error", "count": 3}]
     assert [s["variant"] for s in js["skipped"]] == ["text"]
 
 
@@ -228,18 +228,18 @@ def test_validate_of_the_corpus_folder_counts_every_code(capsys):
     assert summary["files"] + summary["skipped"] == data_files + len(list(CORPUS.rglob("*.json"))) + \
         len(list(CORPUS.rglob("*.md")))
     assert status == 2  # the --as structures of the rvf folder are not whole memory files
-    assert {"code": "mem8.content_truncated", "severity": "warning", "count": 1} in summary["codes"]
+    assert {"code": "mem8.content_truncated", "severity": "error", "count": 1} in summary["codes"]
 
 
 # --- text output ---------------------------------------------------------------------------------
 
 def test_text_output_caps_the_findings_of_one_code(capsys, tmp_path):
     path = truncated_seed(tmp_path / "many.m8", CAP + 5)
-    assert cli.main(["validate", str(path)]) == 0
+    assert cli.main(["validate", str(path)]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert sum("mem8.content_truncated" in line for line in lines) == CAP + 1
     assert lines[-1].strip() == "… 5 more mem8.content_truncated findings (--all lists them)"
-    assert cli.main(["validate", "--all", str(path)]) == 0
+    assert cli.main(["validate", "--all", str(path)]) == 1
     assert sum("mem8.content_truncated" in line for line in capsys.readouterr().out.splitlines()) == CAP + 5
     status, js = run_json(capsys, "validate", "--json", str(path))
     assert len(js["reports"][0]["findings"]) == CAP + 5        # JSON is never capped
@@ -253,7 +253,7 @@ def test_inspect_shows_iso_8601_beside_raw_times(capsys, samples, tmp_path):
     assert "1767225600 s (2026-01-01T00:00:00Z)" in capsys.readouterr().out
     assert cli.main(["inspect", str(samples / "sample_memories.m8")]) == 0
     assert "1700000000 s (2023-11-14T22:13:20Z)" in capsys.readouterr().out
-    assert cli.main(["inspect", str(truncated_seed(tmp_path / "t.m8", 1))]) == 0
+    assert cli.main(["inspect", str(truncated_seed(tmp_path / "t.m8", 1))]) == 1      # its error is listed too
     assert "1767225600000000 µs (2026-01-01T00:00:00Z)" in capsys.readouterr().out
 
 

@@ -121,3 +121,37 @@ def test_recognised_but_undecoded_layouts_are_format_errors():
     assert exc.value.code == "not_decoded"
     with pytest.raises(memschema.FormatError):
         memschema.load(data, format="no-such-format")
+
+
+def test_a_format_names_its_own_look_alikes_after_every_detect_and_before_generic_sniffing():
+    """`Format.sniff` names a not-binary file a format's tools write: tried once no format's
+    `detect` matched (so it never hides a memory file), before the generic rules (so it refines them)."""
+    from memschema import registry
+
+    class LookAlike(memschema.Format):
+        name = "lookalike"
+
+        def detect(self, data):
+            return memschema.Detection("lookalike") if bytes(data[:4]) == b"LOOK" else None
+
+        def sniff(self, data):
+            return memschema.Detection("not_binary", "lookalike_text") if bytes(data[:5]) == b"look:" else None
+
+    memschema.register(LookAlike)
+    try:
+        assert memschema.detect(b"look: a text file").id == "not_binary/lookalike_text"   # before the text rule
+        assert memschema.detect(b"LOOK").id == "lookalike"
+        assert memschema.detect(b"other text").id == "not_binary/text"
+    finally:
+        registry._formats.pop("lookalike")
+
+
+def test_sniffing_a_zlib_file_reads_a_bounded_prefix():
+    """A stream that never ends is read no further than the inflate limit, not copied whole."""
+    from memschema.sniff import TooLarge, inflate_bounded
+    endless = zlib.compressobj().compress(b"x") + bytes(300)   # no final block: looks truncated
+    assert inflate_bounded(endless) is None
+    stored = zlib.compress(os.urandom(3000), 0)
+    with pytest.raises(TooLarge):
+        inflate_bounded(stored, limit=1000)
+    assert inflate_bounded(stored, limit=3000) == zlib.decompress(stored)

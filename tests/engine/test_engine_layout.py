@@ -157,3 +157,17 @@ def test_hexdump_rows_keep_file_order_around_empty_fields():
         assert r.offset == pos, f"{r.path} at {r.offset}, expected {pos}"
         pos = r.end
     assert pos == len(data)
+
+
+def test_an_empty_field_neither_breaks_the_rows_nor_hides_the_field_after_it():
+    """A zero-length field (an empty string) sits before the field that starts at its offset; the
+    byte there is explained as that field, not the empty one."""
+    item = Struct("n" / Int8ul * "length", "text" / Bytes(this.n) * "text", "flag" / Int8ul * "flag")
+    layout = Layout("toy3", "Toy", "records until the end", Section("items", item, "items", count=EOF))
+    data = bytes([0, 7, 2]) + b"ab" + bytes([9])
+    parsed = layout.parse(data)
+    rows = parsed.leaves()
+    assert [(r.offset, r.size, r.path) for r in rows] == [
+        (0, 1, "items[0].n"), (1, 0, "items[0].text"), (1, 1, "items[0].flag"),
+        (2, 1, "items[1].n"), (3, 2, "items[1].text"), (5, 1, "items[1].flag")]
+    assert explain(parsed, 1).leaf.path == "items[0].flag"

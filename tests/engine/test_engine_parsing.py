@@ -148,3 +148,13 @@ def test_nested_arrays_of_empty_elements_share_one_budget():
     with pytest.raises(FormatError) as exc:
         parse(inner, data)
     assert exc.value.path.startswith("grid[")  # refused part-way, long before 3.6e9 lists exist
+
+
+def test_field_offset_behind_a_const_and_behind_variable_fields():
+    """Offsets from the declaration alone: fixed-size fields (a `Const` included) by their sizes,
+    fields behind variable-size ones through an all-zero instance."""
+    from memschema.parsing import field_offset
+    head = Struct("magic" / Const(b"ST8"), "version" / Int8ul, "frame" / Struct("a" / Int32ul, "b" / Int32ul))
+    assert [field_offset(head, p) for p in ("magic", "version", "frame", "frame.b")] == [0, 3, 4, 8]
+    assert field_offset(item, "data") == 3
+    assert field_offset(Struct("n" / Int8ul, "blob" / Bytes(this.n), "after" / Int16ul), "after") == 1

@@ -19,13 +19,15 @@ from memschema.errors import FormatError
 from memschema.formats.mem8.codecs import bincode
 from memschema.formats.mem8.m8mem_store import M8MemDocument
 from memschema.formats.mem8.mutators import reseal
-from memschema.formats.mem8.native import ST8_MAGIC, t8r_frame_header
+from memschema.formats.mem8.native import t8r_frame_header
 from memschema.formats.mem8.native_store import NativeDocument, payload_pairs
 from memschema.formats.mem8.record_frame import FRAME_HEADER_SIZE, header_crc
 from memschema.formats.mem8.strategies import broken_files, valid_files
 from memschema.formats.mem8.t8r_store import T8RDocument
 from memschema.strategies import decoder_mutations, decoder_mutators, exercise_bounded
 from memschema.strategies.mutate import change_bytes
+
+ST8_V1 = bytes.fromhex("53543801")   # MEM8.md 2.6: the application magic 'ST8\x01' (version 1)
 
 FILES = corpus_where("mem8", format="mem8", variant="native") + corpus_where("mem8", format="m8mem")
 FORCED = (None, "mem8/native", "t8r", "m8mem", "m8sections", "m8tool")
@@ -91,16 +93,16 @@ def _frame(compressed_len: int, raw_len: int, compressed: bytes = b"") -> bytes:
 
 def test_huge_frame_lengths_are_checked_before_use():
     """A sound header claiming 64 MiB of compressed bytes is a torn tail, not an allocation."""
-    data = payload_pairs(1, ST8_MAGIC + _frame(64 << 20, 64 << 20))
+    data = payload_pairs(1, ST8_V1 + _frame(64 << 20, 64 << 20))
     report = memschema.validate(data)
     assert "mem8.native.torn_tail" in report.codes()
-    over = payload_pairs(1, ST8_MAGIC + _frame((64 << 20) + 1, 5))
+    over = payload_pairs(1, ST8_V1 + _frame((64 << 20) + 1, 5))
     assert "mem8.native.frame_length" in memschema.validate(over).codes()
 
 
 def test_zlib_bomb_in_a_record_is_capped():
     bomb = zlib.compress(bytes(50_000_000), 9)
-    data = payload_pairs(1, ST8_MAGIC + _frame(len(bomb), 10, bomb))
+    data = payload_pairs(1, ST8_V1 + _frame(len(bomb), 10, bomb))
     assert "mem8.native.zlib" in memschema.validate(data).codes()
     t8r = T8RDocument.new().build() + _frame(len(bomb), 10, bomb)
     assert "t8r.zlib" in memschema.validate(t8r).codes()

@@ -13,10 +13,12 @@ import memschema
 from memschema.formats.mem8.codecs import bincode, token_lzw
 from memschema.formats.mem8.codecs.crc_seal import seal_crc
 from memschema.formats.mem8.codecs.location import location
-from memschema.formats.mem8.native import PAIR_SIZE, ST8_MAGIC, native_pair, t8r_frame_header
-from memschema.formats.mem8.native_store import CRC_AT, payload_pairs, record_pairs, record_payload
+from memschema.formats.mem8.native import CRC_AT, PAIR_SIZE, native_pair, t8r_frame_header
+from memschema.formats.mem8.native_store import payload_pairs, record_pairs, record_payload
 from memschema.formats.mem8.record_frame import header_crc
 from memschema.parsing import field_offset
+
+ST8_V1 = bytes.fromhex("53543801")   # MEM8.md 2.6: the application magic 'ST8\x01' (version 1)
 
 S = bincode.encode_string
 BIG = bincode.encode_bytes(random.Random(1).randbytes(6000))   # a 2-pair record
@@ -46,13 +48,13 @@ def _frame(raw: bytes, compressed: bytes | None = None) -> bytes:
     h = Container(compressed_len=len(compressed), raw_len=len(raw), payload_crc32=zlib.crc32(compressed),
                   header_crc32=0)
     h.header_crc32 = header_crc(h)
-    return ST8_MAGIC + t8r_frame_header.build(h) + compressed
+    return ST8_V1 + t8r_frame_header.build(h) + compressed
 
 
 def _zero_length_frame() -> bytes:
     h = Container(compressed_len=0, raw_len=1, payload_crc32=0, header_crc32=0)
     h.header_crc32 = header_crc(h)
-    return ST8_MAGIC + t8r_frame_header.build(h)
+    return ST8_V1 + t8r_frame_header.build(h)
 
 
 def _at(k: int, path: str) -> int:
@@ -103,6 +105,8 @@ BROKEN = {
     "unknown_26": lambda d: (_edit(d, 0, mem8__unknown_26=0), "pairs[0].mem8.unknown_26",
                              _at(0, "mem8.unknown_26"), False),
     "chain_flag": lambda d: (_edit(d, 0, mem8__flags=2), "pairs[0].mem8.flags", _at(0, "mem8.flags"), False),
+    # the second pair of the 2-pair record tombstoned, the first not: reported at the record's first pair
+    "tombstone_flag": lambda d: (_edit(d, 2, mem8__flags=3), "pairs[1].mem8.flags", _at(1, "mem8.flags"), False),
 }
 
 
@@ -136,3 +140,20 @@ def test_location_must_match_the_key():
     data = payload_pairs(123, record_payload("k", S("v")))
     finding, _ = _finding(data, "mem8.native.key_location_mismatch")
     assert (finding.path, finding.offset) == ("pairs[0].mem8.location", 0)
+
+
+def test_a_newer_st8_version_is_unknown_not_raw():
+    """ST8 with version byte 2 is a record this reader cannot decode (`st8_version`, error), not a
+    raw payload: the file stays an ST8 journal, the records around it decode."""
+    newer = b"ST8\x02" + _frame(bincode.encode_record("k", S("v")))[len(ST8_V1):]
+    data = record_pairs("a", S("x")) + payload_pairs(location("k"), newer) + record_pairs("c", S("y"))
+    finding, report = _finding(data, "mem8.native.st8_version")
+    assert (finding.path, finding.offset, finding.is_error) == \
+        ("pairs[1].raw8.payload.version", _at(1, "raw8.payload") + 3, True)
+    assert "unknown ST8 version 2" in finding.message and not report.ok
+    assert "mem8.native.not_st8" not in report.codes()
+    doc = memschema.load(data)
+    assert doc.application == "st8" and doc.live() == {"a": S("x"), "c": S("y")}
+    assert [r.version for r in doc.records] == [1, 2, 1]
+    first = memschema.load(payload_pairs(location("k"), newer))
+    assert first.application == "st8" and "mem8.native.st8_version" in memschema.validate(first).codes()

@@ -14,6 +14,7 @@ from memschema.formats.mem8.json_convert import convert_json_to_binary, rust_f64
 from memschema.formats.mem8.seed import BLOCK_SIZE, CONTENT_AREA, HEADER_SIZE, seed_block, seed_header
 from memschema.formats.mem8.seed_store import SeedDocument, decode_importance, encode_importance, wave_signature
 from memschema.formats.mem8.tokens import TokenMap
+from memschema.parsing import field_offset
 
 
 def test_sizes_follow_the_declarations():
@@ -152,3 +153,29 @@ def test_conversion_errors_are_format_errors(data, code):
     with pytest.raises(memschema.FormatError) as exc:
         convert_json_to_binary(data)
     assert exc.value.code == code
+
+
+def test_block_count_behind_the_file_is_a_warning_ahead_of_it_an_error():
+    """A crash between writing a block and rewriting the header leaves block_count one short: the
+    data is all there (warning).  A header counting more blocks than the file holds means blocks
+    were lost, e.g. a file cut on a block boundary (error)."""
+    doc = SeedDocument.new()
+    for i in range(3):
+        doc.append_block(b"memory %d" % i, 0.5, timestamp=i)
+    data = doc.build()
+    stale = bytearray(data)
+    stale[field_offset(seed_header, "block_count")] = 2
+    report = memschema.validate(bytes(stale))
+    (f,) = report.findings
+    assert report.ok and (f.code, f.path, f.offset) == ("mem8.block_count_mismatch", "header.block_count", 6)
+    cut = memschema.validate(data[:-BLOCK_SIZE])
+    (f,) = cut.findings
+    assert not cut.ok and (f.code, f.severity.value, f.offset) == ("mem8.blocks_missing", "error", 6)
+
+
+def test_contents_of_appended_blocks_come_from_the_table():
+    doc = memschema.load(SeedDocument.new().build())
+    doc.append_block(b"a", 0.5, timestamp=1)
+    doc.append_block(b"bb" * 3000, 0.5, timestamp=2)
+    assert doc.contents([1, 0]) == [(b"bb" * 3000)[:CONTENT_AREA], b"a"]
+    assert memschema.load(doc.build()).contents() == [b"a", (b"bb" * 3000)[:CONTENT_AREA]]

@@ -1,26 +1,20 @@
 """MEM8 `.m8` family (smart-tree): the seed format and the native block pairs share the `mem8`
 format id; the family's detection rule (MEM8.md Part 4) also names its sibling layouts, which are
 registered as formats of their own (`t8r`, `m8mem`, `m8sections`, `m8tool`) so that `load`
-dispatches to them.  Their own `detect()` returns None: `Mem8.detect` (priority 10) decides."""
+dispatches to them.  Their own `detect()` returns None: `Mem8.detect` (priority 10) decides, and
+`Mem8.sniff` names smart-tree's zlib-JSON context files."""
 
 from __future__ import annotations
 
 from ...errors import FormatError
 from ...registry import Detection, Format, register, register_converter
-from . import json_convert, m8mem, native, seed, t8r
-from .detect import detect_m8
+from . import json_convert, m8mem, m8tool, native, sections, seed, t8r
+from .detect import detect_m8, sniff_m8
 from .locks import RECORD_STORE_LOCK
 from .m8mem_store import load_m8mem
+from .m8tool_store import load_m8tool
 from .native_store import load_native
-from .sections import (
-    compressed_wave,
-    m8sections_header,
-    m8sections_section,
-    m8sections_trailer,
-    m8tool_entry,
-    m8tool_header,
-)
-from .sections_store import load_m8tool, load_sections
+from .sections_store import load_sections
 from .seed_store import load_seed
 from .t8r_store import load_t8r
 
@@ -31,7 +25,7 @@ class Mem8(Format):
     variants = ("seed", "native")
     extensions = (".m8",)
     priority = 10
-    layouts = {"seed": seed.seed_layout}
+    layouts = {"seed": seed.seed_layout, "native": native.native_layout}
     declarations = {
         "seed_header": seed.seed_header,
         "seed_block": seed.seed_block,
@@ -42,12 +36,13 @@ class Mem8(Format):
         "mem8_block": native.mem8_block,
         "raw8_block": native.raw8_block,
         "native_pair": native.native_pair,
+        "native_file": native.native_layout.as_construct(),
         "st8_envelope": native.st8_envelope,
         "t8r_frame_header": native.t8r_frame_header,
-        "m8sections_header": m8sections_header,
-        "m8sections_section": m8sections_section,
-        "m8tool_header": m8tool_header,
-        "m8tool_entry": m8tool_entry,
+        "m8sections_header": sections.m8sections_header,
+        "m8sections_section": sections.m8sections_section,
+        "m8tool_header": m8tool.m8tool_header,
+        "m8tool_entry": m8tool.m8tool_entry,
     }
 
     def detect(self, data) -> Detection | None:
@@ -61,11 +56,10 @@ class Mem8(Format):
             return {}
         from dataclasses import fields
 
-        from .native_store import Payload, Record
+        from .native_records import Payload, Record
         name, cls, items = ("records", Record, doc.records) if doc.application == "st8" else \
             ("payloads", Payload, doc.payloads)
-        columns = ["value" if f.name == "kept" else f.name for f in fields(cls)   # a record's value, decoded
-                   if f.name not in ("frame", "problem", "reload", "value_len")]     # again when not kept
+        columns = [f.name for f in fields(cls) if f.name not in ("frame", "problem")]   # parsed frame, finding
         return {name: {k: [getattr(item, k) for item in items] for k in columns}}
 
     def lock_for(self, detection: Detection):
@@ -77,6 +71,9 @@ class Mem8(Format):
         if detection.variant == "native":
             return repair_native(data, detection)
         return repair_seed(data, Detection("mem8", "seed", detection.description))
+
+    def sniff(self, data) -> Detection | None:
+        return sniff_m8(data)
 
     def samples(self) -> dict[str, bytes]:
         from .codecs import bincode
@@ -106,8 +103,9 @@ class T8R(Format):
     title = "T8R record journal (.t8, smart-tree RecordStore)"
     extensions = (".t8",)
     priority = 11
-    declarations = {"file_header": t8r.t8r_file_header, "frame": t8r.t8r_frame}
     lock = RECORD_STORE_LOCK
+    layouts = {"": t8r.t8r_layout}
+    declarations = {"file_header": t8r.t8r_file_header, "frame": t8r.t8r_frame, "file": t8r.t8r_layout.as_construct()}
 
     def load(self, data, detection: Detection, *, name: str = ""):
         return load_t8r(data, detection, name=name)
@@ -131,6 +129,9 @@ class M8Mem(Format):
     title = "M8MEM memories (~/.st/memories.m8, st --memory-anchor)"
     extensions = (".m8",)
     priority = 11
+    layouts = {"": m8mem.m8mem_layout}
+    # no whole-file construct: an absent checksum byte followed by bytes is not expressible in one
+    # (the layout decides by where the file ends)
     declarations = {"header": m8mem.m8mem_header, "memory": m8mem.m8mem_memory, "checksum": m8mem.m8mem_checksum}
 
     def load(self, data, detection: Detection, *, name: str = ""):
@@ -144,6 +145,7 @@ class M8Mem(Format):
         from .m8mem_store import M8MemDocument
         doc = M8MemDocument.new(1700000000)
         doc.add_memory("insight", ["wave", "memory"], "Waves interfere constructively", "human", 1700000000)
+        doc.add_memory("gotcha", [], "Zweite Erinnerung \u2713", "ai:claude", 1700000001)
         return {"sample_memories.m8": doc.build()}
 
 
@@ -153,11 +155,24 @@ class M8Sections(Format):
     variants = ("current", "legacy_mem8")
     extensions = (".m8",)
     priority = 11
-    declarations = {"header": m8sections_header, "section": m8sections_section,
-                    "compressed_wave": compressed_wave, "trailer": m8sections_trailer}
+    layouts = sections.m8sections_layouts
+    declarations = {"header": sections.m8sections_header, "section": sections.m8sections_section,
+                    "compressed_wave": sections.compressed_wave, "markqant_text": sections.markqant_text,
+                    "markqant_token": sections.markqant_token, "trailer": sections.m8sections_trailer}
 
     def load(self, data, detection: Detection, *, name: str = ""):
         return load_sections(data, detection, name=name)
+
+    def samples(self) -> dict[str, bytes]:
+        from .sections_store import M8SectionsDocument
+        out = {}
+        for variant in self.variants:
+            doc = M8SectionsDocument.new(variant, timestamp=1700000000)
+            doc.add_text("the cat in the hat sat on the mat", ["the", "cat", "the cat"])
+            doc.add_waves([{"id": 1, "amplitude": 200, "frequency": 440, "phase": 127, "valence": -5, "arousal": 9,
+                            "decay_tau": 0xFFFF, "timestamp": 1700000000, "interference": 0}])
+            out[f"sample_sections_{variant}.m8"] = doc.build()
+        return out
 
 
 class M8Tool(Format):
@@ -165,10 +180,19 @@ class M8Tool(Format):
     title = "layout read by smart-tree's m8 tool"
     extensions = (".m8",)
     priority = 11
-    declarations = {"header": m8tool_header, "entry": m8tool_entry}
+    layouts = {"": m8tool.m8tool_layout}
+    declarations = {"header": m8tool.m8tool_header, "entry": m8tool.m8tool_entry,
+                    "file": m8tool.m8tool_layout.as_construct()}
 
     def load(self, data, detection: Detection, *, name: str = ""):
         return load_m8tool(data, detection, name=name)
+
+    def samples(self) -> dict[str, bytes]:
+        from .m8tool_store import M8ToolDocument
+        doc = M8ToolDocument.new()
+        doc.add_section(b"META", b'{"project":"sample"}')
+        doc.add_section(b"TEXT", "Zweite Erinnerung \u2713".encode())
+        return {"sample_tool.m8": doc.build()}
 
 
 for _fmt in (Mem8, T8R, M8Mem, M8Sections, M8Tool):

@@ -1,14 +1,15 @@
 """Append-only journals (native ST8 pair files, T8R): the loaded bytes stay untouched, new records
-queue in `pending`, and `commit` appends them the way smart-tree's `RecordStore` does, under its
-writer lock (LOCKS.md 1.6): take the `flock`, replay the file as it is *now*, cut a torn tail,
-append the whole records, fsync.  Records are independent appends, so records another writer
-committed since this document was read stay, and ours follow them."""
+queue as pieces (`memschema.journal.Journal`), and `commit` appends them the way smart-tree's
+`RecordStore` does, under its writer lock (LOCKS.md 1.6): take the `flock`, replay the file as it
+is *now*, cut a torn tail, append the whole records, fsync.  Records are independent appends, so
+records another writer committed since this document was read stay, and ours follow them."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 
+from ...errors import FormatError
 from ...locking import Held
 from ...publish import FileStamp, create_new
 from ...source import append_safely
@@ -16,34 +17,41 @@ from .locks import RECORD_STORE_LOCK
 
 
 class AppendOnly:
-    """Mixin for a Document with `data` (the loaded bytes) and `pending` (queued new bytes).
-    Subclasses say what a new file starts with, which pending bytes are records, and how far the
-    complete records of a file go."""
+    """Mixin for a `Journal` document.  Subclasses may say what a new file starts with
+    (`_file_prefix`) and refuse a file of another kind (`_check_kind`)."""
 
-    data: object
-    pending: bytearray
-    origin: FileStamp | None
-    source: str
+    origin: FileStamp | None = None
     _held: tuple[str, Held] | None = None
-
-    def build(self) -> bytes:
-        return bytes(self.data) + bytes(self.pending)
 
     # -- what the journal kinds say ---------------------------------------------------------
     def _file_prefix(self) -> bytes:
-        """Bytes a new, empty journal file starts with."""
+        """Bytes a new, empty journal file starts with (queued by `new()` as the first piece)."""
         return b""
 
     def _queued_records(self) -> bytes:
-        return bytes(self.pending)
+        """The pending records (a new journal's own file prefix, if queued, is not one)."""
+        pending, prefix = self.pending, self._file_prefix()
+        if not len(self.data) and prefix and self.committed == 0 and pending.startswith(prefix):
+            return pending[len(prefix):]
+        return pending
+
+    def _check_kind(self, fresh) -> None:
+        """FormatError when the file as it is now (`fresh`, loaded) is not a journal this
+        document may append to; it is then left untouched."""
 
     def _complete_length(self, current: bytes) -> int:
-        """Length of the complete records of `current` (upstream's replay); FormatError when the
-        file is not a journal of this kind (it is then left untouched)."""
-        raise NotImplementedError
+        """Length of the complete records of `current` (upstream's replay)."""
+        if not len(current):
+            return 0
+        fresh = type(self)(self.detection, current)
+        self._check_kind(fresh)
+        return len(current) if fresh.torn_tail is None else fresh.torn_tail.offset
 
     def _reset(self, data: bytes) -> None:
-        raise NotImplementedError
+        self.data = data
+        self.appended, self.committed, self._appended_size = [], 0, 0
+        self.torn_tail = None
+        self.reload()
 
     # -- the lock ---------------------------------------------------------------------------
     def hold(self, path: str | os.PathLike, timeout: float | None = None) -> Held:
@@ -76,7 +84,10 @@ class AppendOnly:
                 new = self._file_prefix() + records
                 create_new(path, new, 0o600)
             else:
-                end = self._complete_length(current)
+                try:
+                    end = self._complete_length(current)
+                except FormatError as exc:
+                    raise FormatError(f"{path}: {exc.message}", exc.path, exc.offset, exc.code) from None
                 head = self._file_prefix() if end == 0 else b""
                 cut = len(current) - end
                 if cut:

@@ -1,74 +1,71 @@
-"""Telling the `.m8` layouts apart (MEM8.md Part 4, rows 2-10; rows 1 and 11-15 are the engine's
-generic not-binary sniffing).  First match wins."""
+"""Telling the `.m8` layouts apart (MEM8.md Part 4, rows 2-10 and the smart-tree look-alikes of rows
+7 and 11; rows 1 and 12-15 are the engine's generic not-binary sniffing).  First match wins.
+
+Every rule reads a bounded part of the file: fixed headers, the section heads of a legacy walk
+(at most 65535 of them), and the whole file only for the m8 tool's CRC, once its `total_size`
+already equals the file's length.
+"""
 
 from __future__ import annotations
 
-import zlib
+import json
 
 from ...errors import FormatError
-from ...parsing import locate, parse, parse_span
+from ...parsing import build, parse
 from ...registry import NOT_BINARY, Detection
-from .native import MEM8_MAGIC, block_header
-from .sections import (
-    SECTIONS_MAGIC_CURRENT,
-    SECTIONS_MAGIC_LEGACY,
-    m8sections_header,
-    m8sections_section,
-    m8tool_header,
-)
+from ...sniff import TooLarge, inflate_bounded, is_zlib
+from .m8tool_store import is_sealed
+from .native import LANES, block_header
+from .sections import SECTIONS_MAGIC_CURRENT, SECTIONS_MAGIC_LEGACY, TRAILER_SIZE, m8sections_layouts
 from .seed import MAGIC as SEED_MAGIC
+from .t8r import t8r_file_header
 
-T8R_FILE_MAGIC = b"T8R\x00\x01\x00\x00\x00"
+T8R_FILE_HEADER = build(t8r_file_header, {}, "header")   # 54 38 52 00 01 00 00 00
 M8MEM_MAGIC = b"M8MEM"
 M8MEGA_MAGIC = b"M8MEGA"
 TEXT_CAPSULE = SEED_MAGIC + b","
 
 
 def _is_native(data) -> bool:
+    """Row 2: the MEM8 lane's magic at 8, lane 0 and version 1 in the first block header."""
     if len(data) < block_header.sizeof():
         return False
     h = parse(block_header, data, 0, "", block_header.sizeof())
-    return h.magic == MEM8_MAGIC and h.lane == 0 and h.version == 1
+    mem8 = LANES["mem8"]
+    return h.magic == mem8["magic"] and h.lane == mem8["lane"] and h.version == 1
 
 
 def _is_m8tool(data) -> bool:
+    """Row 8: `total_size` = the file's length and the whole-file CRC seal holds."""
     try:
-        h = parse(m8tool_header, data, 0, "", m8tool_header.sizeof())
+        return is_sealed(data)
     except FormatError:
         return False
-    if h.total_size != len(data):
-        return False
-    at = locate(m8tool_header, h, "crc32")
-    end = at + m8tool_header.crc32.sizeof()
-    blanked = zlib.crc32(bytes(end - at), zlib.crc32(bytes(data[:at])))
-    return zlib.crc32(bytes(data[end:]), blanked) == h.crc32
 
 
 def sections_end(data) -> int | None:
-    """Offset just past the last declared section, or None if the sections do not parse."""
+    """Offset just past the last declared section (the legacy layout walked from its heads), or None
+    if the sections do not parse."""
     try:
-        h = parse(m8sections_header, data, 0, "", m8sections_header.sizeof())
-        pos = m8sections_header.sizeof()
-        for _ in range(h.section_count):
-            pos += parse_span(m8sections_section, data, pos)[1]
+        return m8sections_layouts["legacy_mem8"].parse(data, only=("sections",)).placed["sections"].end
     except FormatError:
         return None
-    return pos
 
 
 def _is_legacy_sections(data) -> bool:
+    """Row 9: u16 version 1 at 4, and the sections end exactly where the 4-byte crc32 trailer does."""
     try:
-        h = parse(m8sections_header, data, 0, "", m8sections_header.sizeof())
+        header = m8sections_layouts["legacy_mem8"].parse(data, only=("header",)).header
     except FormatError:
         return False
-    return h.version == 1 and sections_end(data) == len(data) - 4
+    return header.version == 1 and sections_end(data) == len(data) - TRAILER_SIZE
 
 
 def detect_m8(data) -> Detection | None:
-    head = bytes(data[:8])
+    head = bytes(data[:len(T8R_FILE_HEADER)])
     if _is_native(data):
         return Detection("mem8", "native", "native MEM8/RAW8 block pairs")
-    if head == T8R_FILE_MAGIC:
+    if head == T8R_FILE_HEADER:
         return Detection("t8r", None, "T8R record journal")
     if head.startswith(M8MEGA_MAGIC):
         return Detection("m8mega", None, "mega-session file (recognised, not decoded)")
@@ -78,10 +75,27 @@ def detect_m8(data) -> Detection | None:
         return Detection("m8sections", "current", "sectioned .m8 (M8\\x02\\x09)")
     if not head.startswith(SEED_MAGIC):
         return None
-    if bytes(data[:5]) == TEXT_CAPSULE:
+    if bytes(data[:len(TEXT_CAPSULE)]) == TEXT_CAPSULE:
         return Detection(NOT_BINARY, "text", "MEM8 text capsule (MEM8,... base64)")
     if _is_m8tool(data):
         return Detection("m8tool", None, "layout read by the m8 tool")
     if head.startswith(SECTIONS_MAGIC_LEGACY) and _is_legacy_sections(data):
         return Detection("m8sections", "legacy_mem8", "sectioned .m8 with the legacy MEM8 magic")
     return Detection("mem8", "seed", "seed MEM8 file (30-byte header + 4096-byte blocks)")
+
+
+def sniff_m8(data) -> Detection | None:
+    """Row 11: smart-tree's context-gatherer files are zlib streams of JSON (`.m8`, `.m8j`, `.m8z`)."""
+    if not is_zlib(data):
+        return None
+    try:
+        inflated = inflate_bounded(data)
+    except TooLarge:
+        return None
+    if inflated is None:
+        return None
+    try:
+        json.loads(inflated.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return Detection(NOT_BINARY, "zlib_json", "zlib-compressed JSON")

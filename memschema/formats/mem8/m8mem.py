@@ -8,13 +8,30 @@ Strings are kept as raw bytes (decoded lossily, invalid UTF-8 is a finding, not 
 
 from __future__ import annotations
 
-from construct import Bytes, Float64l, GreedyBytes, Int8ul, Int16ul, Int32ul, Int64sl, Prefixed, PrefixedArray, Struct
+from construct import (
+    Bytes,
+    Default,
+    Float64l,
+    GreedyBytes,
+    Int8ul,
+    Int16ul,
+    Int32ul,
+    Int64sl,
+    Optional,
+    Prefixed,
+    PrefixedArray,
+    Struct,
+    this,
+)
+
+from ...layout import Layout, Section
 
 MAGIC = b"M8MEM"
+VERSION = 1
 
 m8mem_header = Struct(
-    "magic" / Bytes(5) * "'M8MEM'",
-    "version" / Int8ul * "1 (upstream rejects any other value: 'Unsupported .m8 version')",
+    "magic" / Default(Bytes(5), MAGIC) * "'M8MEM'",
+    "version" / Default(Int8ul, VERSION) * "1 (upstream rejects any other value: 'Unsupported .m8 version')",
     "mem_count" / Int32ul * "number of memories that follow",
     "total_recalls" / Int32ul * "recall counter (--memory-find increments it in memory only)",
     "last_accessed" / Int64sl * "Unix seconds",
@@ -34,6 +51,17 @@ m8mem_memory = Struct(
 
 m8mem_checksum = Struct(
     "checksum" / Int8ul * "XOR of every preceding byte of the file",
+)
+
+m8mem_layout = Layout(
+    "m8mem", "M8MEM memories file (smart-tree memory_manager.rs)",
+    "22-byte header, mem_count memories back to back, the checksum byte; upstream ignores anything after it",
+    Section("header", m8mem_header, "22 bytes at offset 0"),
+    Section("memories", m8mem_memory, "mem_count memories back to back", count=this.header.mem_count,
+            shown=False),     # dump --json decodes their strings (UTF-8, lossy as upstream)
+    Section("trailer", Optional(m8mem_checksum), "the checksum byte (absent when the file ends after the memories)"),
+    Section("trailing", GreedyBytes, "bytes after the checksum (upstream ignores them)", shown=False),   # trailing_hex
+    extension="m8",
 )
 
 HEADER_SIZE = m8mem_header.sizeof()

@@ -1,5 +1,5 @@
-"""A loaded M8MEM file (MEM8.md Part 3): memories, the XOR checksum, checks, and the writer
-(`st --memory-anchor` rewrites the whole file)."""
+"""A loaded M8MEM file (MEM8.md Part 3): the sections its layout places (header, memories, the
+checksum byte, bytes after it), and the writer (`st --memory-anchor` rewrites the whole file)."""
 
 from __future__ import annotations
 
@@ -9,21 +9,12 @@ import numpy as np
 from construct import Container, ListContainer
 
 from ...document import Document
-from ...errors import Finding, FormatError, error, warning
-from ...jsonify import to_jsonable
-from ...parsing import build, locate, parse, parse_span
+from ...errors import Finding
+from ...layout import Parsed
 from ...registry import Detection
 from ...timestamps import stamp
-from .m8mem import (
-    HEADER_SIZE,
-    KEYWORD_COUNT,
-    MAGIC,
-    MIN_MEMORY_SIZE,
-    m8mem_checksum,
-    m8mem_header,
-    m8mem_keyword,
-    m8mem_memory,
-)
+from .counted_layouts import Rebuilt, counted_fields, parse_counted
+from .m8mem import KEYWORD_COUNT, MAGIC, MIN_MEMORY_SIZE, m8mem_keyword, m8mem_layout, m8mem_memory
 
 P = "m8mem."
 TEXT_FIELDS = ("anchor_type", "context", "origin")
@@ -39,52 +30,49 @@ def context_frequency(context: bytes) -> float:
     return float(20 + sum(context) % 200)
 
 
-def _text(raw: bytes) -> str:
+def text(raw: bytes) -> str:
     return bytes(raw).decode("utf-8", "replace")
 
 
-class M8MemDocument(Document):
-    """`header`, `memories` (raw-byte strings), `checksum` (None when the byte is missing) and
-    `trailing` (bytes after the checksum)."""
+def _limit(length_field) -> int:
+    """The largest value an unsigned length or count field holds."""
+    return (1 << 8 * length_field.sizeof()) - 1
 
-    def __init__(self, detection: Detection, data=b"", source: str = "", fields=None, offsets=None):
+
+def _prefix_limit(prefixed) -> int:
+    """The largest length a `Prefixed` field's length prefix holds."""
+    while not hasattr(prefixed, "lengthfield"):
+        prefixed = prefixed.subcon
+    return _limit(prefixed.lengthfield)
+
+
+class M8MemDocument(Rebuilt, Document):
+    """`header`, `memories` (raw-byte strings), `checksum` (None when the byte is missing) and
+    `trailing` (bytes after the checksum).  `parsed`: the layout of the bytes it was loaded from
+    (or of `build()` once changed)."""
+
+    layout = m8mem_layout
+
+    def __init__(self, detection: Detection, data=b"", source: str = "", parsed: Parsed | None = None):
         super().__init__(detection, data, source)
-        self.fields = fields
-        self.memory_offsets: list[int] = offsets or []
+        self.parsed = parsed
+        if parsed is not None:
+            self.fields = counted_fields(parsed, "memories", "checksum")
+        self._changed = parsed is None
 
     @classmethod
     def new(cls, last_accessed: int | None = None, total_recalls: int = 0) -> M8MemDocument:
         header = Container(magic=MAGIC, version=1, mem_count=0, total_recalls=total_recalls,
                            last_accessed=int(time.time()) if last_accessed is None else last_accessed)
-        doc = cls(Detection("m8mem", None, "new memories file"),
-                  fields=Container(header=header, memories=ListContainer(), checksum=None, trailing=b""))
+        doc = cls(Detection("m8mem", None, "new memories file"))
+        doc.fields = Container(header=header, memories=ListContainer(), checksum=None, trailing=b"")
         doc.seal()
         return doc
 
     @classmethod
     def parse(cls, data, detection: Detection, source: str = "") -> M8MemDocument:
-        if len(data) < HEADER_SIZE:
-            raise FormatError(f"file is {len(data)} bytes, the M8MEM header needs {HEADER_SIZE}", "header", 0,
-                              P + "truncated")
-        header = parse(m8mem_header, data, 0, "header")
-        room = len(data) - HEADER_SIZE
-        if header.mem_count * MIN_MEMORY_SIZE > room:
-            raise FormatError(f"mem_count {header.mem_count} memories need at least "
-                              f"{header.mem_count * MIN_MEMORY_SIZE} bytes, {room} follow the header",
-                              "header.mem_count", locate(m8mem_header, header, "mem_count"), P + "count_past_end")
-        memories, offsets, pos = ListContainer(), [], HEADER_SIZE
-        for i in range(header.mem_count):
-            try:
-                memory, size = parse_span(m8mem_memory, data, pos, f"memories[{i}]")
-            except FormatError as exc:
-                raise FormatError(exc.message, exc.path, exc.offset, P + "length_past_end") from None
-            memories.append(memory)
-            offsets.append(pos)
-            pos += size
-        checksum = data[pos] if pos < len(data) else None
-        trailing = bytes(data[pos + 1:]) if pos < len(data) else b""
-        fields = Container(header=header, memories=memories, checksum=checksum, trailing=trailing)
-        return cls(detection, data, source, fields, offsets)
+        parsed = parse_counted(m8mem_layout, data, P, "mem_count", MIN_MEMORY_SIZE)
+        return cls(Detection("m8mem", None, detection.description), data, source, parsed)
 
     # -- access / writing ------------------------------------------------------------------------
     @property
@@ -95,15 +83,19 @@ class M8MemDocument(Document):
     def memories(self):
         return self.fields.memories
 
+    def _values(self, checksum: int | None, trailing: bytes) -> dict:
+        return {"header": self.header, "memories": self.memories,
+                "trailer": None if checksum is None else {"checksum": checksum}, "trailing": trailing}
+
     def body(self) -> bytes:
-        """Header and memories: the bytes the checksum covers."""
-        return build(m8mem_header, self.header, "header") + b"".join(
-            build(m8mem_memory, m, f"memories[{i}]") for i, m in enumerate(self.memories))
+        """Header and memories: the bytes the checksum covers (`mem_count` filled by the layout)."""
+        return m8mem_layout.build(self._values(None, b""))
 
     def seal(self) -> None:
         """Set `mem_count` and the checksum from the memories (what the writer does)."""
-        self.header.mem_count = len(self.memories)
-        self.fields.checksum = xor_checksum(self.body(), len(self.body()))
+        body = self.body()
+        self.fields.checksum = xor_checksum(body, len(body))
+        self._changed = True
 
     def add_memory(self, anchor_type: str, keywords: list[str], context: str, origin: str,
                    timestamp: int | None = None) -> Container:
@@ -111,12 +103,13 @@ class M8MemDocument(Document):
         misalign the file) a field too long for its length prefix is refused."""
         enc = {"anchor_type": anchor_type.encode(), "context": context.encode(), "origin": origin.encode()}
         words = [k.encode() for k in keywords]
-        limits = {"anchor_type": 255, "context": 65535, "origin": 255}
         for name, raw in enc.items():
-            if len(raw) > limits[name]:
-                raise ValueError(f"{name} is {len(raw)} bytes; its length prefix holds at most {limits[name]}")
-        if len(words) > 255 or any(len(w) > 255 for w in words):
-            raise ValueError("at most 255 keywords of at most 255 bytes each")
+            limit = _prefix_limit(getattr(m8mem_memory, name))
+            if len(raw) > limit:
+                raise ValueError(f"{name} is {len(raw)} bytes; its length prefix holds at most {limit}")
+        count_limit, word_limit = _limit(KEYWORD_COUNT), _prefix_limit(m8mem_keyword)
+        if len(words) > count_limit or any(len(w) > word_limit for w in words):
+            raise ValueError(f"at most {count_limit} keywords of at most {word_limit} bytes each")
         memory = Container(anchor_type=enc["anchor_type"], keywords=ListContainer(words), context=enc["context"],
                            origin=enc["origin"], frequency=context_frequency(enc["context"]),
                            timestamp=int(time.time()) if timestamp is None else timestamp)
@@ -125,24 +118,23 @@ class M8MemDocument(Document):
         return memory
 
     def build(self) -> bytes:
-        checksum = b"" if self.fields.checksum is None else build(
-            m8mem_checksum, Container(checksum=self.fields.checksum), "checksum")
-        return self.body() + checksum + bytes(self.fields.trailing)
+        return m8mem_layout.build(self._values(self.fields.checksum, bytes(self.fields.trailing)))
 
-    # -- JSON / summary ------------------------------------------------------------------------------
     def checksum_ok(self) -> bool | None:
         if self.fields.checksum is None:
             return None
         body = self.body()
         return xor_checksum(body, len(body)) == self.fields.checksum
 
+    # -- JSON / summary / checks -------------------------------------------------------------------
     def to_json(self) -> dict:
-        memories = []
-        for m in self.memories:
-            memories.append({"anchor_type": _text(m.anchor_type), "keywords": [_text(k) for k in m.keywords],
-                             "context": _text(m.context), "origin": _text(m.origin),
-                             "frequency": to_jsonable(m.frequency), "timestamp": m.timestamp})
-        return {"format": "m8mem", "header": to_jsonable(self.header), "memories": memories,
+        from ...jsonify import declared, to_jsonable
+        from .m8mem import m8mem_header
+        memories = [{"anchor_type": text(m.anchor_type), "keywords": [text(k) for k in m.keywords],
+                     "context": text(m.context), "origin": text(m.origin), "frequency": to_jsonable(m.frequency),
+                     "timestamp": m.timestamp} for m in self.memories]
+        return {"format": "m8mem", "header": declared(m8mem_header, self.header), "memories": memories,
+                "trailer": None if self.fields.checksum is None else {"checksum": self.fields.checksum},
                 "checksum": self.fields.checksum, "checksum_ok": self.checksum_ok(),
                 "trailing_hex": bytes(self.fields.trailing).hex()}
 
@@ -151,58 +143,13 @@ class M8MemDocument(Document):
         lines = [f"M8MEM memories file: {len(self.memories)} memories, {h.total_recalls} recalls, "
                  f"last accessed {stamp(h.last_accessed)}, checksum {'ok' if self.checksum_ok() else 'BAD or missing'}"]
         for m in self.memories[:5]:
-            lines.append(f"  [{_text(m.anchor_type)}] {', '.join(_text(k) for k in m.keywords)}: "
-                         f"{_text(m.context)[:60]!r} ({_text(m.origin)})")
+            lines.append(f"  [{text(m.anchor_type)}] {', '.join(text(k) for k in m.keywords)}: "
+                         f"{text(m.context)[:60]!r} ({text(m.origin)})")
         return lines
 
-    # -- checks (MEM8.md Part 3) -------------------------------------------------------------------
-    def _end(self) -> int:
-        return self.memory_offsets[-1] + len(build(m8mem_memory, self.memories[-1])) if self.memories \
-            else HEADER_SIZE
-
     def check(self, strict: bool = False) -> list[Finding]:
-        out: list[Finding] = []
-        h = self.header
-        if bytes(h.magic) != MAGIC:
-            out.append(error(P + "bad_magic", f"magic {bytes(h.magic)!r}, expected {MAGIC!r}", "header.magic", 0))
-        if h.version != 1:
-            out.append(error(P + "version", f"version {h.version}: upstream rejects anything but 1",
-                             "header.version", locate(m8mem_header, h, "version")))
-        end = self._end()
-        if self.fields.checksum is None:
-            out.append(error(P + "checksum_missing", "the file ends without the checksum byte", "checksum", end))
-        elif not self.checksum_ok():
-            body = self.body()
-            out.append(error(P + "checksum_mismatch", f"checksum {self.fields.checksum:#04x}, the XOR of the "
-                             f"preceding bytes is {xor_checksum(body, len(body)):#04x}", "checksum", end))
-        if self.fields.trailing:
-            out.append(warning(P + "trailing_bytes", f"{len(self.fields.trailing)} bytes after the checksum "
-                               "(upstream ignores them)", "trailing", end + 1))
-        for i, m in enumerate(self.memories):
-            base = self.memory_offsets[i] if i < len(self.memory_offsets) else None
-            for name in TEXT_FIELDS:
-                self._utf8(out, bytes(m[name]), f"memories[{i}].{name}",
-                           None if base is None else base + locate(m8mem_memory, m, name))
-            if base is not None:
-                at = base + locate(m8mem_memory, m, "keywords") + KEYWORD_COUNT.sizeof()
-            for j, k in enumerate(m.keywords):
-                self._utf8(out, bytes(k), f"memories[{i}].keywords[{j}]", None if base is None else at)
-                if base is not None:
-                    at += len(build(m8mem_keyword, k))
-            if m.frequency != context_frequency(bytes(m.context)):
-                out.append(warning(P + "frequency", f"frequency {m.frequency} does not match 20 + (sum of the "
-                                   f"context bytes mod 200) = {context_frequency(bytes(m.context))}",
-                                   f"memories[{i}].frequency",
-                                   None if base is None else base + locate(m8mem_memory, m, "frequency")))
-        return out
-
-    @staticmethod
-    def _utf8(out: list[Finding], raw: bytes, path: str, at: int | None) -> None:
-        """`at`: offset of the field's length prefix."""
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            out.append(warning(P + "invalid_utf8", f"not UTF-8 ({exc.reason}); decoded lossily", path, at))
+        from .m8mem_checks import check_m8mem
+        return check_m8mem(self)
 
 
 def load_m8mem(data, detection: Detection, name: str = "") -> M8MemDocument:

@@ -21,6 +21,7 @@ from construct import Container
 from ...dtypes import struct_dtype
 from ...errors import FormatError
 from ...parsing import build, parse
+from ...registry import Detection
 from ...strategies.mutate import change_bytes
 from .codecs import CodecError, token_lzw, zlib_frame
 from .codecs.crc_seal import seal_crc
@@ -29,14 +30,17 @@ from .m8mem_store import M8MemDocument, xor_checksum
 from .native import (
     BLOCK_SIZE,
     CHUNK_SIZE,
+    CRC_AT,
     ENVELOPE_HEAD,
     FLAG_TOMBSTONED,
     PAIR_SIZE,
     ST8_MAGIC,
+    ST8_VERSION,
     native_pair,
     t8r_frame_header,
 )
-from .native_store import CRC_AT, payload_pairs, wave_fields
+from .native_records import FRAME_AT
+from .native_store import payload_pairs, wave_fields
 from .record_frame import FRAME_HEADER_SIZE, MAX_FRAME_LEN, header_crc
 from .t8r import FILE_HEADER_SIZE
 from .t8r import MAGIC as T8R_MAGIC
@@ -83,7 +87,7 @@ def _st8_records(pairs: np.ndarray) -> list[tuple[int, int, Container]]:
     while k < len(pairs):
         first = _chunk(pairs, k)
         if first[:len(ST8_MAGIC)] == ST8_MAGIC and len(first) >= ENVELOPE_HEAD:
-            header = parse(t8r_frame_header, first, len(ST8_MAGIC), "frame")
+            header = parse(t8r_frame_header, first, FRAME_AT, "frame")
             need = -(-(ENVELOPE_HEAD + header.compressed_len) // CHUNK_SIZE)
             if 0 < header.compressed_len <= MAX_FRAME_LEN and k + need <= len(pairs):
                 out.append((k, need, header))
@@ -102,7 +106,7 @@ def _reseal_native(data: bytes) -> bytes:
     pairs = _pairs(buf)
     for k, need, header in _st8_records(pairs):    # the frame CRCs inside each record's first chunk
         fixed = _frame_header(header, _compressed(pairs, k, need, header))
-        pairs[k]["raw8"]["payload"][len(ST8_MAGIC):ENVELOPE_HEAD] = np.frombuffer(fixed, np.uint8)
+        pairs[k]["raw8"]["payload"][FRAME_AT:ENVELOPE_HEAD] = np.frombuffer(fixed, np.uint8)
     for k in range(len(pairs)):                    # then every block's seal
         for name, lane in (("mem8", 0), ("raw8", BLOCK_SIZE)):
             start = k * PAIR_SIZE + lane
@@ -113,7 +117,7 @@ def _reseal_native(data: bytes) -> bytes:
 def _reseal_m8mem(data: bytes) -> bytes:
     """The checksum byte after the memories; where they cannot be parsed, the last byte."""
     try:
-        at = len(M8MemDocument.parse(data, None).body())
+        at = len(M8MemDocument.parse(data, Detection("m8mem")).body())
     except FormatError:
         at = len(data) - 1
     if not 0 <= at < len(data):
@@ -171,8 +175,8 @@ def _edit_record(data: bytes, rnd: random.Random, edit: Edit) -> bytes | None:
     if got is None:
         return None
     mem8 = pairs[k]["mem8"]
-    out = payload_pairs(int(mem8["location"]), ST8_MAGIC + framed(header, got), wave_fields(mem8),
-                        bool(int(mem8["flags"]) & FLAG_TOMBSTONED))
+    envelope = ST8_MAGIC + bytes([ST8_VERSION]) + framed(header, got)
+    out = payload_pairs(int(mem8["location"]), envelope, wave_fields(mem8), bool(int(mem8["flags"]) & FLAG_TOMBSTONED))
     return data[:k * PAIR_SIZE] + out + data[(k + need) * PAIR_SIZE:]
 
 

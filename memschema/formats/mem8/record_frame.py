@@ -22,6 +22,7 @@ FRAME_HEADER_SIZE = t8r_frame_header.sizeof()
 _CRC_COVERS = field_offset(t8r_frame_header, "header_crc32")   # the bytes before header_crc32
 _HEADERS = struct_dtype(t8r_frame_header)
 _SCAN = 1 << 20        # candidate offsets examined per numpy pass
+LENGTH_FIELDS = ("compressed_len", "raw_len")
 
 
 def header_crc(header) -> int:
@@ -29,13 +30,20 @@ def header_crc(header) -> int:
     return zlib.crc32(build(t8r_frame_header, header, "frame")[:_CRC_COVERS])
 
 
-def encode_frame(key: str, value: bytes, compress: Callable[[bytes], bytes] = zlib_frame.deflate) -> bytes:
-    """Frame header + compressed bytes of `Record {key, value}` (value = bincode of the stored value)."""
+def frame_fields(key: str, value: bytes, compress: Callable[[bytes], bytes] = zlib_frame.deflate
+                 ) -> tuple[Container, bytes]:
+    """(frame header, compressed bytes) of `Record {key, value}` (value = bincode of the stored value)."""
     raw = bincode.encode_record(key, value)
     compressed = compress(token_lzw.encode(raw))
     header = Container(compressed_len=len(compressed), raw_len=len(raw),
                        payload_crc32=zlib.crc32(compressed), header_crc32=0)
     header.header_crc32 = header_crc(header)
+    return header, compressed
+
+
+def encode_frame(key: str, value: bytes, compress: Callable[[bytes], bytes] = zlib_frame.deflate) -> bytes:
+    """Frame header + compressed bytes of `Record {key, value}`."""
+    header, compressed = frame_fields(key, value, compress)
     return build(t8r_frame_header, header, "frame") + compressed
 
 
@@ -58,12 +66,14 @@ def live_units(units) -> dict:
     return view
 
 
-def header_problems(header) -> list[tuple[str, str, str]]:
-    """(code suffix, message, field) for a frame header whose extent cannot be trusted."""
+def header_problems(header, stored: bytes | None = None) -> list[tuple[str, str, str]]:
+    """(code suffix, message, field) for a frame header whose extent cannot be trusted.  `stored`:
+    the header's bytes as they are in the file (saves building them again)."""
     out = []
-    if header_crc(header) != header.header_crc32:
+    raw = build(t8r_frame_header, header, "frame") if stored is None else stored
+    if zlib.crc32(raw[:_CRC_COVERS]) != header["header_crc32"]:
         out.append(("header_crc_mismatch", "frame header CRC does not match its first 12 bytes", "header_crc32"))
-    for name in ("compressed_len", "raw_len"):
+    for name in LENGTH_FIELDS:
         if not 1 <= header[name] <= MAX_FRAME_LEN:
             out.append(("frame_length", f"{name} {header[name]} is not in 1 .. {MAX_FRAME_LEN}", name))
     return out
@@ -72,27 +82,19 @@ def header_problems(header) -> list[tuple[str, str, str]]:
 def decode_compressed(header, compressed, meter: Meter | None = None, path: str = "",
                       offset: int | None = None) -> tuple[str, bytes]:
     """(key, value) of a frame whose header is sound; `CodecError` names the failing layer.
-
-    `raw_len` is charged to `meter` (the record is keyed by `offset`) before anything is inflated;
-    the layers are streamed (zlib -> tokens -> one raw_len buffer), and a zlib error is reported
-    before a token error it causes, as when the layers ran one after the other."""
-    if zlib.crc32(compressed) != header.payload_crc32:
+    `raw_len` is charged to `meter` (the record keyed by `offset`) before anything is inflated;
+    the zlib layer is bounded by 3·raw_len, the token layer by raw_len."""
+    if zlib.crc32(compressed) != header["payload_crc32"]:
         raise CodecError("payload_crc_mismatch", "CRC-32 of the compressed bytes does not match payload_crc32")
+    raw_len = int(header["raw_len"])
     if meter is not None:
         try:
-            meter.charge(header.raw_len, path, offset, key=("frame", offset), what=f"record (raw_len {header.raw_len})")
+            meter.charge(raw_len, path, offset, key=("frame", offset), what=f"record (raw_len {raw_len})")
         except BudgetExceeded as exc:
             raise CodecError("budget_exceeded", exc.message) from None
-    tokens = zlib_frame.inflate_chunks(compressed, header.raw_len)
+    tokens = zlib_frame.inflate(compressed, raw_len)
     try:
-        raw = token_lzw.decode_chunks(tokens, header.raw_len)
-    except CodecError as exc:
-        if exc.code != "tokens":      # the zlib layer's own error
-            raise
-        for _ in tokens:              # a broken zlib stream explains the token error: say that instead
-            pass
-        raise _inflated(exc) from None
-    try:
+        raw = token_lzw.decode(tokens, raw_len)
         return bincode.decode_record(raw)
     except CodecError as exc:
         raise _inflated(exc) from None

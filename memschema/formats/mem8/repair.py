@@ -65,8 +65,8 @@ def repair_m8mem(data, detection: Detection) -> RepairResult:
             break
         memories.append(memory)
         pos += size
-    doc = M8MemDocument(detection, data, fields=Container(header=header, memories=memories, checksum=None,
-                                                          trailing=b""))
+    doc = M8MemDocument(detection, data)      # its fields are what was kept; seal() below rebuilds the rest
+    doc.fields = Container(header=header, memories=memories, checksum=None, trailing=b"")
     stored = data[pos] if pos < len(data) else None
     if pos + 1 < len(data):
         out.add(Action.DROPPED, "m8mem.trailing_bytes", f"{len(data) - pos - 1} bytes after the checksum",

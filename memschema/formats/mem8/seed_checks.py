@@ -1,5 +1,12 @@
-"""What the seed declarations cannot express (MEM8.md 1.8), checked column by column over the block
-table; only the content signatures need one SHA-256 per block."""
+"""What the seed declarations cannot express (MEM8.md 1.8), checked column by column over windows
+of the block table (bounded temporaries on a file of any size); only the content signatures need
+one SHA-256 per block, hashed straight from the file's bytes.
+
+Severity (the project's policy): errors for content that was lost (`content_len` > 4024: the
+writer stored only 4024 bytes and upstream's reader panics) and for a header that counts more
+blocks than the file holds (blocks lost); warnings for what leaves the data readable (a torn
+trailing block, a stale `block_count` behind the file, unused fields, padding, order, signatures
+upstream never verifies).  Strict mode turns the torn block into an error too (MEM8.md 1.8)."""
 
 from __future__ import annotations
 
@@ -20,7 +27,6 @@ def check_seed(doc: SeedDocument, strict: bool = False) -> list[Finding]:
     out = Findings()
     at = doc.offset_of
     h, blocks = doc.header, doc.blocks
-    strictly = error if strict else warning
     if h.version != 1:
         out.add(warning("mem8.version", f"version {h.version}, expected 1", "header.version", at("header.version")))
     for name in ("flags", "temporal_phase", "crc32"):
@@ -28,59 +34,73 @@ def check_seed(doc: SeedDocument, strict: bool = False) -> list[Finding]:
             out.add(warning("mem8.unused_field_nonzero", f"{name} is {h[name]!r}, always 0 upstream",
                             f"header.{name}", at(f"header.{name}")))
     if doc.trailing:
-        out.add(strictly("mem8.trailing_partial_block", f"{len(doc.trailing)} bytes after the last complete block "
-                         "(torn append); only complete blocks are decoded", "trailing", at("trailing")))
-    if h.block_count != len(blocks):
+        torn = error if strict else warning
+        out.add(torn("mem8.trailing_partial_block", f"{len(doc.trailing)} bytes after the last complete block "
+                     "(torn append); only complete blocks are decoded", "trailing", at("trailing")))
+    if h.block_count > len(blocks):
+        out.add(error("mem8.blocks_missing", f"header says {h.block_count} blocks, the file holds {len(blocks)}: "
+                      f"{h.block_count - len(blocks)} blocks were lost", "header.block_count",
+                      at("header.block_count")))
+    elif h.block_count < len(blocks):
         out.add(warning("mem8.block_count_mismatch", f"header says {h.block_count} blocks, the file holds "
-                        f"{len(blocks)}", "header.block_count", at("header.block_count")))
-    start = doc.parsed.placed["blocks"].start
-    size = seed_block.sizeof()
-    field_at = {name: doc.offset_of(f"blocks[0].{name}") - start
+                        f"{len(blocks)} (a stale count: upstream reads every block, and appends after it reuse "
+                        "indexes)", "header.block_count", at("header.block_count")))
+    placed = doc.parsed.placed["blocks"]
+    field_at = {name: doc.offset_of(f"blocks[0].{name}") - placed.start
                 for name in ("index", "timestamp", "token_id", "prev_hash", "content_len", "content_area",
                              "wave_signature")}
 
     def where(i: int, name: str) -> tuple[str, int]:
-        return f"blocks[{i}].{name}", start + i * size + field_at[name]
+        return f"blocks[{i}].{name}", placed.record_span(i)[0] + field_at[name]
 
-    content_len = blocks.content_len.astype(np.int64)
-    for i in np.nonzero(content_len > CONTENT_AREA)[0].tolist():
-        out.add(strictly("mem8.content_truncated", f"content_len {content_len[i]} > {CONTENT_AREA}: only "
-                         f"{CONTENT_AREA} bytes were stored (upstream open() panics on this block)",
-                         *where(i, "content_len")))
-    index = blocks.index
-    for i in np.nonzero(index != np.arange(len(blocks), dtype=np.uint64))[0].tolist():
-        out.add(warning("mem8.index_sequence", f"index {index[i]}, expected {i}", *where(i, "index")))
-    for i in np.nonzero(blocks.token_id != 0)[0].tolist():
-        out.add(warning("mem8.unused_field_nonzero", f"token_id is {blocks.token_id[i]}, always 0 upstream",
-                        *where(i, "token_id")))
-    for i in np.nonzero(blocks.prev_hash.any(axis=1))[0].tolist():
-        out.add(warning("mem8.unused_field_nonzero", "prev_hash is not all zero", *where(i, "prev_hash")))
-    _check_content(doc, out, where)
-    ts = blocks.timestamp
-    for i in (np.nonzero(ts[1:] < ts[:-1])[0] + 1).tolist():
-        out.add(warning("mem8.timestamp_decreasing", f"timestamp {ts[i]} is before the previous block's "
-                        f"{ts[i - 1]}", *where(i, "timestamp")))
+    previous_ts = None
+    for lo in range(0, len(blocks), CHUNK):
+        window = blocks[lo:lo + CHUNK]
+        _fields(window, lo, previous_ts, out, where)
+        _content(doc, window, lo, out, where)
+        previous_ts = int(window.timestamp[-1])
     return out.close()
 
 
-def _check_content(doc: SeedDocument, out: Findings, where) -> None:
+def _fields(blocks, lo: int, previous_ts: int | None, out: Findings, where) -> None:
+    content_len = blocks.content_len.astype(np.int64)
+    for i in np.nonzero(content_len > CONTENT_AREA)[0].tolist():
+        out.add(error("mem8.content_truncated", f"content_len {content_len[i]} > {CONTENT_AREA}: only "
+                      f"{CONTENT_AREA} bytes were stored (upstream open() panics on this block)",
+                      *where(lo + i, "content_len")))
+    index = blocks.index
+    for i in np.nonzero(index != np.arange(lo, lo + len(blocks), dtype=np.uint64))[0].tolist():
+        out.add(warning("mem8.index_sequence", f"index {index[i]}, expected {lo + i}", *where(lo + i, "index")))
+    for i in np.nonzero(blocks.token_id != 0)[0].tolist():
+        out.add(warning("mem8.unused_field_nonzero", f"token_id is {blocks.token_id[i]}, always 0 upstream",
+                        *where(lo + i, "token_id")))
+    for i in np.nonzero(blocks.prev_hash.any(axis=1))[0].tolist():
+        out.add(warning("mem8.unused_field_nonzero", "prev_hash is not all zero", *where(lo + i, "prev_hash")))
+    ts = blocks.timestamp
+    before = np.concatenate([[ts[0] if previous_ts is None else previous_ts], ts[:-1]]).astype(np.uint64)
+    for i in np.nonzero(ts < before)[0].tolist():
+        out.add(warning("mem8.timestamp_decreasing", f"timestamp {ts[i]} is before the previous block's "
+                        f"{before[i]}", *where(lo + i, "timestamp")))
+
+
+def _content(doc: SeedDocument, blocks, lo: int, out: Findings, where) -> None:
     """Padding after the stored content must be zero; the signature must match the content."""
+    stored = np.minimum(blocks.content_len, CONTENT_AREA)
+    area = blocks.content_area
+    dirty = (area != 0) & (np.arange(CONTENT_AREA)[None, :] >= stored[:, None])
+    for k in np.nonzero(dirty.any(axis=1))[0].tolist():
+        path, off = where(lo + k, "content_area")
+        out.add(warning("mem8.nonzero_padding", "non-zero byte in the content area after the content",
+                        path, off + int(np.argmax(dirty[k]))))
     from .seed_store import wave_signature
-    blocks = doc.blocks
-    stored = doc.stored_lengths()
-    cols = np.arange(CONTENT_AREA)
     freq = doc.header.identity_freq
-    for lo in range(0, len(blocks), CHUNK):
-        area = blocks.content_area[lo:lo + CHUNK]
-        dirty = (area != 0) & (cols[None, :] >= stored[lo:lo + CHUNK, None])
-        for k in np.nonzero(dirty.any(axis=1))[0].tolist():
-            i = lo + k
-            first = int(np.argmax(dirty[k]))
-            path, off = where(i, "content_area")
-            out.add(warning("mem8.nonzero_padding", "non-zero byte in the content area after the content",
-                            path, off + first))
-    for i in np.nonzero(blocks.content_len <= CONTENT_AREA)[0].tolist():
-        if wave_signature(doc.content(i), freq) != blocks.wave_signature[i].tobytes():
-            out.add(warning("mem8.wave_signature_mismatch", "wave_signature does not match SHA-256(content || "
-                            "identity_freq): content or identity_freq changed after writing",
-                            *where(i, "wave_signature")))
+    complete = np.nonzero(blocks.content_len <= CONTENT_AREA)[0]
+    if not len(complete):
+        return
+    computed = np.frombuffer(b"".join(wave_signature(area[k, :stored[k]], freq) for k in complete.tolist()),
+                             dtype=np.uint8).reshape(-1, seed_block.wave_signature.sizeof())
+    for k in complete[(computed != blocks.wave_signature[complete]).any(axis=1)].tolist():
+        out.add(warning("mem8.wave_signature_mismatch", "wave_signature does not match SHA-256(content || "
+                        "identity_freq): content or identity_freq changed after writing",
+                        *where(lo + k, "wave_signature")))
+

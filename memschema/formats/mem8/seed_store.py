@@ -13,10 +13,12 @@ from construct import Container
 
 from ...document import Document
 from ...errors import Finding, FormatError
+from ...parsing import field_offset
 from ...records import record, table
 from ...registry import Detection
 from .seed import CONTENT_AREA, seed_block, seed_layout
 
+CONTENT_AT = field_offset(seed_block, "content_area")
 KEEP_ANY = 10      # read_by_importance keeps every block until this many are kept ...
 KEEP_MAX = 20      # ... and stops at this many
 
@@ -38,8 +40,12 @@ def decode_importance(raw) -> np.ndarray | float:
     return out if out.ndim else float(out)
 
 
-def wave_signature(content: bytes, identity_freq: float) -> bytes:
-    return hashlib.sha256(bytes(content) + struct.pack("<d", identity_freq)).digest()[:16]
+def wave_signature(content, identity_freq: float) -> bytes:
+    """SHA-256(content || identity_freq as f64 LE), cut to the declared signature size; `content`
+    may be any buffer (hashed in place)."""
+    h = hashlib.sha256(content)
+    h.update(struct.pack("<d", identity_freq))
+    return h.digest()[:seed_block.wave_signature.sizeof()]
 
 
 def now_us() -> int:
@@ -96,6 +102,20 @@ class SeedDocument(Document):
         """The stored content of block `i`: the first min(content_len, 4024) bytes of its area."""
         b = self.blocks[i]
         return b.content_area[: min(int(b.content_len), CONTENT_AREA)].tobytes()
+
+    def contents(self, order: Iterable[int] | None = None) -> list[bytes]:
+        """The stored content of every block (in `order`, e.g. `backwards_order()`), copied straight
+        from the file's bytes at the places the layout gives (blocks appended since loading from
+        the table)."""
+        order = range(len(self.blocks)) if order is None else order
+        if self._pending:
+            return [self.content(i) for i in order]
+        placed = self.parsed.placed["blocks"]
+        index = np.fromiter(order, dtype=np.int64)
+        starts = (placed.start + index * placed.itemsize + CONTENT_AT).tolist()
+        lengths = self.stored_lengths()[index].tolist()
+        view = memoryview(self.data)
+        return [bytes(view[a:a + n]) for a, n in zip(starts, lengths)]
 
     def offset_of(self, path: str) -> int:
         if path == "trailing":

@@ -11,6 +11,11 @@ is the previous entry plus the next byte, which is where they lie in the output)
 dictionary costs no copies.  Once it is full (at most 65280 codes)
 every further code is a copy of a fixed span: those are applied with numpy, a slice of output at a
 time, so a long token stream costs neither Python loops nor per-code objects.
+
+A whole token stream is decoded in C (`_lzw.c`) when the extension is built (the output allocated
+once, bounded by `raw_len` and by what the codes can emit; the caller has charged `raw_len` to the
+decoding budget first).  `decode_python` is the plain reference decoder; the C path raises the
+same `CodecError` (code, message, offset) for the same input (a property test holds them to it).
 """
 
 from __future__ import annotations
@@ -21,10 +26,16 @@ import numpy as np
 
 from . import CodecError
 
+try:   # the C fast path, built by `pip install .` where a compiler exists (optional)
+    from . import _lzw
+except ImportError:   # pragma: no cover - depends on the installation
+    _lzw = None
+
 MAX_CODES = 65536
 MAX_VARINT_BYTES = 3
 ALPHABET = bytes(range(256))     # codes 0-255; the output buffer starts with them
 GATHER = 1 << 20                 # output bytes per numpy gather step
+_SINGLE_BYTES = tuple(bytes([i]) for i in range(256))
 
 
 def write_varint(value: int, out: bytearray) -> None:
@@ -210,6 +221,86 @@ def decode_chunks(chunks: Iterable[bytes], raw_len: int) -> memoryview:
     return memoryview(dec.out)[len(ALPHABET):]
 
 
+def _failure(kind: int, offset: int, a: int = 0, b: int = 0, raw_len: int = 0) -> CodecError:
+    """The error of one failure kind (shared by the C fast path and the pure decoder, so both
+    raise the same code, message and offset)."""
+    message = {
+        1: "token stream ends inside a varint",
+        2: f"varint longer than {MAX_VARINT_BYTES} bytes",
+        3: f"code {a} is not below {MAX_CODES}",
+        4: f"code {a} is not in the dictionary of {b} entries",
+        5: f"decoded tokens exceed raw_len {raw_len}",
+        6: f"tokens decode to {a} bytes, raw_len is {raw_len}",
+    }[kind]
+    return CodecError("tokens", message, offset)
+
+
+def _reference_varints(tokens: bytes) -> tuple[list[int], list[int]]:
+    """(codes, start offset of each code) as the C decoder reads them (its first failure wins)."""
+    arr = np.frombuffer(tokens, dtype=np.uint8)
+    if not len(arr):
+        return [], []
+    ends = np.flatnonzero(arr < 0x80)
+    if not len(ends) or ends[-1] != len(arr) - 1:
+        raise _failure(1, int(ends[-1]) + 1 if len(ends) else 0)
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    lengths = ends - starts + 1
+    if (lengths > MAX_VARINT_BYTES).any():
+        raise _failure(2, int(starts[np.flatnonzero(lengths > MAX_VARINT_BYTES)[0]]))
+    low = arr.astype(np.int64) & 0x7F
+    codes = low[starts].copy()
+    two = lengths >= 2
+    codes[two] |= low[starts[two] + 1] << 7
+    three = lengths == 3
+    codes[three] |= low[starts[three] + 2] << 14
+    if (codes >= MAX_CODES).any():
+        i = int(np.flatnonzero(codes >= MAX_CODES)[0])
+        raise _failure(3, int(starts[i]), int(codes[i]))
+    return codes.tolist(), starts.tolist()
+
+
+def decode_python(tokens: bytes, raw_len: int) -> bytes:
+    """The plain reference decoder the C fast path is tested against (entries as bytes objects;
+    `decode_chunks` is the streaming pure-Python decoder).  The output is capped by `raw_len`."""
+    codes, starts = _reference_varints(tokens)
+    entries = list(_SINGLE_BYTES)
+    append = entries.append
+    out = bytearray()
+    size = 0
+    prev: bytes | None = None
+    for i, code in enumerate(codes):
+        n = len(entries)
+        if code < n:
+            entry = entries[code]
+        elif code == n and prev is not None:
+            entry = prev + prev[:1]
+        else:
+            raise _failure(4, starts[i], code, n)
+        size += len(entry)
+        if size > raw_len:
+            raise _failure(5, starts[i], raw_len=raw_len)
+        out += entry
+        if prev is not None and n < MAX_CODES:
+            append(prev + entry[:1])
+        prev = entry
+    if size != raw_len:
+        raise _failure(6, len(tokens), size, raw_len=raw_len)
+    return bytes(out)
+
+
+def decode_fast(tokens: bytes, raw_len: int) -> bytes:
+    """The C fast path (`_lzw`); ImportError-free only when the extension was built."""
+    result = _lzw.decode(tokens, raw_len)
+    if isinstance(result, tuple):
+        kind, offset, a, _b = result
+        raise _failure(kind, offset, a, _b, raw_len)
+    return result
+
+
 def decode(tokens: bytes, raw_len: int) -> bytes:
     """Exactly `raw_len` bytes from `tokens`; `CodecError` (offset into `tokens`) otherwise."""
+    if _lzw is not None:
+        return decode_fast(tokens, raw_len)
     return bytes(decode_chunks([tokens], raw_len))

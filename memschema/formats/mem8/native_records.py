@@ -1,0 +1,331 @@
+"""What a native pair file holds on top of its pair table (MEM8.md 2.5-2.7): the ST8 records of a
+journal or the raw payload chains of any other pair file.
+
+Replay runs in two steps so that a file of any size is walked at the cost of its headers: the
+record index (`replay`) reads only the envelope head of each record's first pair (vectorised over
+the table) and checks the chain of pairs it spans; the values (zlib, token LZW, bincode) are
+decoded record by record on demand (`decode_record`), so validation streams and keeps no value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+from construct import Container
+
+from ...budget import Meter
+from ...dtypes import struct_dtype
+from ...errors import Finding, error
+from ...journal import TornTail
+from ...jsonify import Hex, materialize
+from ...parsing import field_offset
+from .codecs import CodecError
+from .codecs.crc_seal import seal_crc
+from .codecs.location import location as key_location
+from .native import (
+    BLOCK_SIZE,
+    CHUNK_SIZE,
+    CRC_AT,
+    ENVELOPE_HEAD,
+    FLAG_HAS_CHAINED_RAW,
+    FLAG_TOMBSTONED,
+    PAIR_SIZE,
+    PAYLOAD_AT,
+    RAW8_AT,
+    ST8_MAGIC,
+    ST8_VERSION,
+    native_pair,
+    st8_head,
+    t8r_frame_header,
+)
+from .record_frame import FRAME_HEADER_SIZE, decode_compressed, header_problems
+
+P = "mem8.native."                               # finding code prefix
+HEAD_DTYPE = struct_dtype(st8_head)
+FRAME_AT = field_offset(st8_head, "frame")       # 4: after the magic and the version
+VERSION_AT = field_offset(st8_head, "version")
+PAYLOAD_LEN_AT = field_offset(native_pair, "raw8.payload_len")
+_MAGIC = np.frombuffer(ST8_MAGIC, dtype=np.uint8)
+
+
+@dataclass
+class Unit:
+    """What a record and a raw payload share: the pairs they span and what those pairs say."""
+
+    offset: int
+    pair_index: int
+    pairs: int
+    location: int
+    tombstoned: bool
+    crc_ok: bool
+
+
+@dataclass
+class Record(Unit):
+    """One journal record (superseded ones and tombstones included).  `key`/`value` are filled by
+    `decode_record`; `problem` is the first error that stopped decoding it."""
+
+    frame: Container | None = None
+    key: str | None = None
+    value: bytes | None = None
+    problem: Finding | None = None
+    version: int = ST8_VERSION
+    decodable: bool = True
+
+    def to_json(self) -> dict:
+        return materialize(self.json_item())
+
+    def json_item(self) -> dict:
+        """`to_json` with the value as a `Hex`, written a slice at a time."""
+        out = {"offset": self.offset, "location": self.location, "key": self.key,
+               "value": None if self.value is None else Hex(self.value), "tombstoned": self.tombstoned,
+               "pairs": self.pairs, "crc_ok": self.crc_ok, "version": self.version,
+               "compressed_len": self.frame.compressed_len if self.frame else None,
+               "raw_len": self.frame.raw_len if self.frame else None}
+        if self.problem:
+            out["error"] = self.problem.to_json()
+        return out
+
+
+@dataclass
+class Payload(Unit):
+    """One raw application payload (a chain of pairs) of a non-journal pair file."""
+
+    data: bytes = b""
+
+    def to_json(self) -> dict:
+        return {"offset": self.offset, "location": self.location, "pairs": self.pairs,
+                "tombstoned": self.tombstoned, "crc_ok": self.crc_ok, "data_hex": self.data.hex()}
+
+
+@dataclass
+class Segment:
+    """Pairs `start`.. of the file: their table (a plain structured array) over `data`."""
+
+    start: int
+    table: np.ndarray
+    data: object
+    payload_len: np.ndarray
+    crc_ok: np.ndarray | None = None
+
+
+class PairTable:
+    """The pair table in segments: the loaded file, then one segment per append, so that an append
+    never copies what came before.  Pair k of the whole file is in `segment(k)`."""
+
+    def __init__(self, table: np.ndarray, data):
+        self.segments: list[Segment] = []
+        self.count = 0
+        self.add(table, data)
+        self._whole: np.ndarray | None = table
+
+    def add(self, table: np.ndarray, data) -> int:
+        start = self.count
+        plain = table.view(np.ndarray)
+        self.segments.append(Segment(start, plain, data, plain["raw8"]["payload_len"]))
+        self.count += len(table)
+        self._whole = None
+        return start
+
+    def whole(self) -> np.ndarray:
+        """Every pair as one table (a copy once something was appended)."""
+        if self._whole is None:
+            self._whole = np.concatenate([seg.table for seg in self.segments]).view(np.recarray)
+        return self._whole
+
+    def segment(self, k: int) -> Segment:
+        for seg in reversed(self.segments):
+            if k >= seg.start:
+                return seg
+        raise IndexError(k)
+
+    def chunk(self, k: int) -> bytes:
+        """Payload bytes of pair k (`payload_len` capped at the 4074 that exist)."""
+        seg = self.segment(k)
+        local = k - seg.start
+        used = min(int(seg.payload_len[local]), CHUNK_SIZE)
+        at = local * PAIR_SIZE + PAYLOAD_AT
+        return bytes(memoryview(seg.data)[at:at + used])
+
+    def crc_ok(self) -> np.ndarray:
+        """(pairs, 2) booleans: does each block's seal match (computed once per segment)."""
+        for seg in self.segments:
+            if seg.crc_ok is None:
+                seg.crc_ok = block_seals_ok(seg.table, seg.data)
+        parts = [seg.crc_ok for seg in self.segments]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def block_seals_ok(table: np.ndarray, data) -> np.ndarray:
+    """(pairs, 2): the seal of each block against the CRC-32 of its bytes (seal zeroed)."""
+    view = memoryview(data)
+    stored = np.stack([table["mem8"]["crc32"], table["raw8"]["crc32"]], axis=1) if len(table) else \
+        np.zeros((0, 2), dtype=np.uint32)
+    computed = np.fromiter((seal_crc(view[at:at + BLOCK_SIZE], CRC_AT)
+                            for k in range(len(table)) for at in (k * PAIR_SIZE, k * PAIR_SIZE + RAW8_AT)),
+                           dtype=np.uint32, count=2 * len(table)).reshape(-1, 2)
+    return computed == stored
+
+
+def application(pairs: PairTable) -> str:
+    """`st8` when the first payload starts with the ST8 magic (any version), else `raw`."""
+    if not pairs.count:
+        return "st8"
+    return "st8" if pairs.chunk(0)[:len(ST8_MAGIC)] == ST8_MAGIC else "raw"
+
+
+@dataclass
+class Replay:
+    """The record index of a journal (no values decoded) and what stopped or broke it."""
+
+    records: list[Record] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    torn: TornTail | None = None
+
+
+def replay(table: np.ndarray, data, first: int, end_offset: int, out: Replay) -> Replay:
+    """Index the records of `table` (pairs `first`.. of the file) as `RecordStore::open_memory`
+    replays them (MEM8.md 2.7), reporting instead of failing; `end_offset`: where the bytes end."""
+    n = len(table)
+    if not n:
+        return out
+    table = table.view(np.ndarray)
+    heads = np.ascontiguousarray(table["raw8"]["payload"][:, :ENVELOPE_HEAD]).view(HEAD_DTYPE).reshape(n)
+    is_st8 = (heads["magic"] == _MAGIC).all(axis=1).tolist()
+    versions = heads["version"]
+    frames = heads["frame"]
+    frame_columns = [(name, frames[name]) for name in frames.dtype.names]
+    locations = table["mem8"]["location"]
+    flags = table["mem8"]["flags"]
+    used = np.minimum(table["raw8"]["payload_len"], CHUNK_SIZE)
+    k = 0
+    while k < n:
+        at = (first + k) * PAIR_SIZE
+        path = f"pairs[{first + k}].raw8.payload"
+        loc, tomb = int(locations[k]), bool(flags[k] & FLAG_TOMBSTONED)
+        payload_at = at + PAYLOAD_AT
+        if not is_st8[k]:
+            out.findings.append(error(P + "not_st8", "record does not start with the ST8 magic", path, payload_at))
+            k += 1
+            continue
+        version = int(versions[k])
+        if version != ST8_VERSION:
+            pairs = _chain_length(table, k, used)
+            out.findings.append(error(P + "st8_version", f"unknown ST8 version {version} (this reader decodes "
+                                      f"version {ST8_VERSION}); the record's {pairs} pairs are not decoded",
+                                      f"{path}.version", payload_at + VERSION_AT))
+            out.records.append(Record(at, first + k, pairs, loc, tomb, False, version=version,
+                                      problem=out.findings[-1], decodable=False))
+            k += pairs
+            continue
+        first_used = int(used[k])
+        if first_used < ENVELOPE_HEAD:
+            out.findings.append(error(P + "frame_length", f"first chunk of {first_used} bytes cannot hold the "
+                                      f"{ENVELOPE_HEAD}-byte envelope head", path, payload_at))
+            k += 1
+            continue
+        frame = Container((name, int(column[k])) for name, column in frame_columns)
+        frame_at = payload_at + FRAME_AT
+        stored = heads[k:k + 1].view(np.uint8)[FRAME_AT:FRAME_AT + FRAME_HEADER_SIZE].tobytes()
+        problems = header_problems(frame, stored)
+        if problems:
+            for code, message, name in problems:
+                out.findings.append(error(P + code, message, f"{path}.frame.{name}",
+                                          frame_at + field_offset(t8r_frame_header, name)))
+            out.records.append(Record(at, first + k, 1, loc, tomb, False, frame, problem=out.findings[-1],
+                                      decodable=False))
+            k += 1
+            continue
+        total = ENVELOPE_HEAD + frame.compressed_len
+        need = -(-total // CHUNK_SIZE)
+        if k + need > n:
+            out.torn = TornTail(at, end_offset - at, f"record needs {need} pairs ({total} payload bytes), "
+                                                     f"only {n - k} complete pairs remain")
+            return out
+        if need > 1:
+            others = np.flatnonzero(locations[k + 1:k + need] != locations[k])
+            if len(others):
+                j = int(others[0]) + 1
+                out.findings.append(error(P + "chain_location", f"continuation pair {first + k + j} has location "
+                                          f"{int(locations[k + j])}, the record's is {loc}",
+                                          f"pairs[{first + k + j}].mem8.location", (first + k + j) * PAIR_SIZE))
+                out.records.append(Record(at, first + k, j, loc, tomb, False, frame, problem=out.findings[-1],
+                                          decodable=False))
+                k += j
+                continue
+        short = _short_chunk(used, k, need, total)
+        if short is not None:
+            j, expected = short
+            out.findings.append(error(P + "short_chunk", f"chunk {j} of the record holds {int(used[k + j])} bytes, "
+                                      f"{expected} expected", f"pairs[{first + k + j}].raw8.payload_len",
+                                      (first + k + j) * PAIR_SIZE + PAYLOAD_LEN_AT))
+            out.records.append(Record(at, first + k, need, loc, tomb, False, frame, problem=out.findings[-1],
+                                      decodable=False))
+            k += need
+            continue
+        out.records.append(Record(at, first + k, need, loc, tomb, True, frame))
+        k += need
+    return out
+
+
+def _short_chunk(used: np.ndarray, k: int, need: int, total: int) -> tuple[int, int] | None:
+    """(chunk index, expected length) of the first chunk that is not full (all but the last) or
+    not exactly the rest (the last)."""
+    last = total - CHUNK_SIZE * (need - 1)
+    if need > 1:
+        short = np.flatnonzero(used[k:k + need - 1] != CHUNK_SIZE)
+        if len(short):
+            return int(short[0]), CHUNK_SIZE
+    return (need - 1, last) if int(used[k + need - 1]) != last else None
+
+
+def _chain_length(table: np.ndarray, k: int, used: np.ndarray) -> int:
+    """Pairs of the payload starting at pair k: the chain continues while FLAG_HAS_CHAINED_RAW is
+    set, the location repeats and the previous chunk was full (MEM8.md 2.5)."""
+    n, loc = 1, table["mem8"]["location"][k]
+    while (k + n < len(table) and table["mem8"]["flags"][k + n - 1] & FLAG_HAS_CHAINED_RAW
+           and table["mem8"]["location"][k + n] == loc and used[k + n - 1] == CHUNK_SIZE):
+        n += 1
+    return n
+
+
+def decode_record(pairs: PairTable, record: Record, crc_ok: np.ndarray, meter: Meter | None = None) -> Record:
+    """A copy of `record` with its key and value (or the codec error that stopped them); the
+    value's `raw_len` is charged to `meter` first (a document's own appends are not charged)."""
+    out = object.__new__(Record)   # a copy: the index keeps no values
+    out.__dict__ = dict(record.__dict__)
+    out.crc_ok = record.crc_ok and bool(crc_ok[record.pair_index:record.pair_index + record.pairs].all())
+    if not record.decodable or record.key is not None:
+        return out
+    k = record.pair_index
+    frame = record.frame
+    whole = b"".join(pairs.chunk(k + j) for j in range(record.pairs))
+    compressed = whole[ENVELOPE_HEAD:ENVELOPE_HEAD + frame.compressed_len]
+    path = f"pairs[{k}].raw8.payload"
+    try:
+        out.key, out.value = decode_compressed(frame, compressed, meter, f"{path}.compressed",
+                                               record.offset + PAYLOAD_AT + ENVELOPE_HEAD)
+    except CodecError as exc:
+        out.crc_ok = out.crc_ok and exc.code != "payload_crc_mismatch"
+        out.problem = error(P + exc.code, exc.message, f"{path}.compressed", record.offset + PAYLOAD_AT + ENVELOPE_HEAD)
+        return out
+    if key_location(out.key) != record.location:
+        out.problem = error(P + "key_location_mismatch", f"location {record.location} is not "
+                            f"SHA-256({out.key!r})[:8] = {key_location(out.key)}", f"pairs[{k}].mem8.location",
+                            record.offset)
+    return out
+
+
+def payload_chains(pairs: PairTable, crc_ok: np.ndarray) -> Iterator[Payload]:
+    """The raw payloads of a non-journal pair file, chain by chain."""
+    table = pairs.whole().view(np.ndarray)
+    used = np.minimum(table["raw8"]["payload_len"], CHUNK_SIZE)
+    k = 0
+    while k < len(table):
+        n = _chain_length(table, k, used)
+        yield Payload(k * PAIR_SIZE, k, n, int(table["mem8"]["location"][k]),
+                      bool(table["mem8"]["flags"][k] & FLAG_TOMBSTONED), bool(crc_ok[k:k + n].all()),
+                      b"".join(pairs.chunk(k + j) for j in range(n)))
+        k += n
