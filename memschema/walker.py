@@ -86,8 +86,9 @@ def _fixed_dtype(elem: c.Construct) -> np.dtype | None:
 
 
 def element_dtype(elem: c.Construct, ctx) -> np.dtype | None:
-    """numpy dtype of an array element in context: fixed Structs, numbers, fixed Bytes, and arrays
-    of those whose count is an expression of the context (`Array(this.dimension, Float32l)`)."""
+    """numpy dtype of an array element in context: fixed Structs, numbers, fixed Bytes, arrays of
+    those whose count is an expression of the context (`Array(this.dimension, Float32l)`), and
+    Structs made of such fields (`Struct("id" / Int64ul, "data" / Array(this._.dimension, Float32l))`)."""
     inner = _strip(elem)
     if isinstance(inner, c.Array) and callable(inner.count):
         sub = element_dtype(inner.subcon, ctx)
@@ -101,7 +102,37 @@ def element_dtype(elem: c.Construct, ctx) -> np.dtype | None:
             return np.dtype((sub, (count,))) if count else None
         except (ValueError, OverflowError):   # more elements than numpy can describe: the bytes decide
             return None
-    return _fixed_dtype(elem)
+    fixed = _fixed_dtype(elem)
+    if fixed is None and isinstance(inner, c.Struct):
+        return _struct_in_context(inner, ctx)
+    return fixed
+
+
+def _struct_in_context(struct: c.Struct, ctx) -> np.dtype | None:
+    """dtype of a Struct whose every field has a dtype once the enclosing context is known: each
+    field is evaluated in the record's own context (`this._` = `ctx`, as construct gives it)."""
+    sub = c.Container(_=ctx)
+    names, formats, offsets, offset = [], [], [], 0
+    for sc in struct.subcons:
+        if not sc.name:
+            try:
+                offset += sc.sizeof()
+            except (c.SizeofError, *RAW_ERRORS):
+                return None
+            continue
+        dt = element_dtype(sc, sub)
+        if dt is None:
+            return None
+        names.append(sc.name)
+        formats.append(dt)
+        offsets.append(offset)
+        offset += dt.itemsize
+    if not names:
+        return None
+    try:
+        return np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": offset})
+    except (ValueError, OverflowError):
+        return None
 
 
 def _strip(sc: c.Construct) -> c.Construct:
