@@ -310,9 +310,9 @@ def _array(w: Walker, sc: c.Array, pos, end, path, ctx, doc):
         if pos + size > end:
             raise FormatError(f"{count} elements of {dtype.itemsize} bytes need {size} bytes, "
                               f"{max(end - pos, 0)} remain", path, pos, "truncated")
-        if w._wants(pos, pos + size):
-            _array_leaves(w, sc.subcon, dtype.itemsize, count, pos, end, path, ctx)
         if w.numpy:
+            if w._wants(pos, pos + size):     # the table is not walked: its leaves are, in the window
+                _array_leaves(w, sc.subcon, dtype.itemsize, count, pos, end, path, ctx)
             arr = np.frombuffer(w.data, dtype=dtype, count=count, offset=pos)
             return (arr.view(np.recarray) if dtype.names else arr), pos + size
         out = c.ListContainer(w.walk(sc.subcon, pos + i * dtype.itemsize, end, f"{path}[{i}]", ctx)[0]

@@ -56,3 +56,14 @@ def test_leaves_of_the_table_name_every_field():
 def test_a_field_of_no_fixed_size_keeps_the_record_walk():
     varying = Struct("id" / VarInt * "varint id", "data" / Array(this._.dimension, Float32l) * "floats")
     assert element_dtype(varying, root_context(dimension=2)) is None
+
+
+def test_a_record_walk_with_a_sink_names_each_field_once():
+    """Layouts list leaves with numpy off (every value walked): a table of context-sized records
+    then gives each field once, not once from the window and again from the record walk."""
+    from memschema.walker import Walker, Window
+    data = _bytes(2, [5, 6])
+    window = Window(0, None)
+    Walker(data, numpy=False, sink=window).walk(payload, 0, len(data), "", root_context())
+    paths = [x.path for x in window.leaves if x.size]
+    assert len(paths) == len(set(paths)) == 2 + 2 * (1 + 2) + 1
