@@ -530,9 +530,11 @@ _HANDLERS_BY_BASE: tuple = ((c.Adapter, _adapter),)
 # --- entry points ------------------------------------------------------------------------------
 
 def root_context(**context: Any) -> c.Container:
+    # no `_root` key pointing at itself: a self-referencing context (layouts keep every section's
+    # value in it) lives until the cycle collector runs, and with it the file's mmap; the contexts
+    # below take this one as their `_root` (`_child_ctx`), as construct's own do
     ctx = c.Container(**context)
     ctx._params = c.Container(**context)
-    ctx._root = ctx
     return ctx
 
 

@@ -67,3 +67,26 @@ def test_a_record_walk_with_a_sink_names_each_field_once():
     Walker(data, numpy=False, sink=window).walk(payload, 0, len(data), "", root_context())
     paths = [x.path for x in window.leaves if x.size]
     assert len(paths) == len(set(paths)) == 2 + 2 * (1 + 2) + 1
+
+
+def test_a_parsed_layout_is_freed_without_the_cycle_collector():
+    """The root context keeps every section's value (numpy views over the file) and is not its own
+    `_root`: dropping the Parsed frees them (and a file's mmap) at once, not when `gc` runs."""
+    import gc
+    import weakref
+
+    from memschema.layout import EOF, Layout, Section
+    layout = Layout("ctx", "Ctx", "payloads until the end", Section("payloads", payload, "one payload", count=EOF))
+    parsed = layout.parse(_bytes(3, [1, 2]))
+    tables = [v.records for v in parsed["payloads"] if isinstance(v.records, np.ndarray)]
+    assert tables
+    ref = weakref.ref(tables[0])
+    assert "_root" not in parsed.context or parsed.context["_root"] is not parsed.context
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        del parsed, tables
+        assert ref() is None, "the parsed file lives on in a reference cycle"
+    finally:
+        if was:
+            gc.enable()
