@@ -219,7 +219,8 @@ class _Generator:
             entry["if"] = f"_io.size - _io.pos >= {size}"
             return before
         if isinstance(decl, c.Select) and len(decl.subcons) == 2 and strip(decl.subcons[1]) is c.GreedyBytes:
-            # x, or the bytes when x does not parse: Kaitai has no fallback, it parses x (and fails)
+            # x, or its bytes as they are when they do not decode as x (memschema reports those):
+            # the well-formed file is x, which is what Kaitai reads
             return self.body(decl.subcons[0], entry, scope, hint, doc, where)
         if isinstance(decl, c.Switch):
             return self._switch(decl, entry, scope, hint, doc, where)
@@ -355,10 +356,14 @@ class _Generator:
 
     def _case_literal(self, decl, value, scope: Scope) -> str:
         names = path_names(decl.keyfunc)
-        if names and len(names) == 1 and names[0] in scope.fields:
-            enum = self._enum_of(scope.fields[names[0]][1])
-            if enum:
-                return f"{enum}::{kaitai_id(str(value))}"
+        key = scope.fields[names[0]][1] if names and names[0] in scope.fields else None
+        for name in (names or [])[1:]:         # `this.header.seg_type`: through the Structs it names
+            struct = strip(key) if key is not None else None
+            key = next((sc for sc in getattr(struct, "subcons", ()) if sc.name == name), None) \
+                if isinstance(struct, c.Struct) else None
+        enum = self._enum_of(key) if key is not None else None
+        if enum:
+            return f"{enum}::{kaitai_id(str(value))}"
         raise Unsupported(f"switch case {value!r} on a non-enum key")
 
     # -- the layout ------------------------------------------------------------------------------

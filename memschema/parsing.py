@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 import construct
+import numpy as np
 from construct import Construct
 
 from .errors import FormatError
@@ -221,10 +222,40 @@ def parse_span(decl: Construct, data, offset: int = 0, path: str = "", size: int
         raise FormatError(_message(exc), join_path(path, inner), offset + rel, code) from None
 
 
+def constructible(obj: Any) -> Any:
+    """`obj` as construct builds it: the walker's numpy tables become lists of Containers, numpy
+    scalars Python numbers, byte vectors bytes (construct's Struct and Enum refuse numpy values).
+    Values without numpy inside are returned as they are."""
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.names:
+            return construct.ListContainer(constructible(row) for row in obj)
+        if obj.dtype == np.uint8 and obj.ndim == 1:
+            return obj.tobytes()
+        if obj.dtype == np.uint8:
+            return [constructible(row) for row in obj]
+        return obj.tolist()
+    if isinstance(obj, np.void):
+        return construct.Container((name, constructible(obj[name])) for name in obj.dtype.names or ())
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, dict):
+        items = {k: constructible(v) for k, v in obj.items()}
+        if all(items[k] is v for k, v in obj.items()):
+            return obj
+        out = construct.Container(obj)
+        out.update(items)
+        return out
+    if isinstance(obj, list):
+        items = [constructible(v) for v in obj]
+        return obj if all(a is b for a, b in zip(items, obj)) else construct.ListContainer(items)
+    return obj
+
+
 def build(decl: Construct, obj: Any, path: str = "", **context: Any) -> bytes:
-    """Build `obj` with `decl`; a model that does not fit the declaration is a `FormatError`."""
+    """Build `obj` with `decl` (values the walker parsed included, see `constructible`); a model
+    that does not fit the declaration is a `FormatError`."""
     try:
-        return decl.build(obj, **context)
+        return decl.build(constructible(obj), **context)
     except FormatError:
         raise
     except RAW_ERRORS as exc:
@@ -251,19 +282,44 @@ def _tokens(path: str) -> list:
     return out
 
 
-def _unwrap(decl: Construct) -> Construct:
-    while not isinstance(decl, (construct.Struct, *_REPEATERS)) and hasattr(decl, "subcon"):
-        decl = decl.subcon
+def _unwrap(decl: Construct, obj: Any = None, ctx: dict | None = None) -> Construct:
+    """The Struct or repeater that holds `obj`'s fields: wrappers are looked through, a Switch
+    takes the case its key gives in `ctx` (the fields of the enclosing Struct), an If its branch,
+    a Select the first alternative of the value's kind (a Struct for a mapping)."""
+    while not isinstance(decl, (construct.Struct, *_REPEATERS)):
+        if isinstance(decl, construct.Switch) and ctx is not None:
+            key = decl.keyfunc(construct.Container(ctx)) if callable(decl.keyfunc) else decl.keyfunc
+            decl = decl.cases.get(key, decl.default)
+        elif isinstance(decl, construct.IfThenElse) and ctx is not None:
+            cond = decl.condfunc(construct.Container(ctx)) if callable(decl.condfunc) else decl.condfunc
+            decl = decl.thensubcon if cond else decl.elsesubcon
+        elif isinstance(decl, construct.Select):
+            kinds = (construct.Struct,) if isinstance(obj, (dict, np.void)) else _REPEATERS
+            decl = next((sc for sc in decl.subcons if isinstance(_unwrap(sc), kinds)), decl.subcons[0])
+            if not isinstance(_unwrap(decl), kinds):
+                return decl
+        elif hasattr(decl, "subcon"):
+            decl = decl.subcon
+        else:
+            return decl
     return decl
 
 
 def _context(obj: Any) -> dict:
     if isinstance(obj, dict):
         return {k: v for k, v in obj.items() if isinstance(k, str) and not k.startswith("_")}
+    if isinstance(obj, np.void):          # a record of a numpy table the walker parsed
+        return {name: obj[name] for name in obj.dtype.names or ()}
     return {}
 
 
 _NO_INSTANCE = object()   # `locate` from the declaration alone: only fixed sizes count
+
+
+def _member(obj: Any, name: str) -> Any:
+    if isinstance(obj, np.void):
+        return obj[name] if name in (obj.dtype.names or ()) else None
+    return obj.get(name)
 
 
 def _length(decl: Construct, value: Any, ctx: dict) -> int:
@@ -272,35 +328,37 @@ def _length(decl: Construct, value: Any, ctx: dict) -> int:
     except (construct.SizeofError, *RAW_ERRORS):
         if value is _NO_INSTANCE:
             raise
-        return len(decl.build(value, **ctx))
+        return len(decl.build(constructible(value), **ctx))
 
 
 def locate(decl: Construct, obj: Any, path: str) -> int:
     """Offset of the field at `path` (e.g. `blocks[3].content_len`) relative to the start of the
-    bytes `obj` was parsed from, computed from the declaration itself."""
+    bytes `obj` was parsed from, computed from the declaration itself.  Sizes that depend on
+    other fields are evaluated in construct's contexts (`this.count`, `this._.dimension`)."""
     none = obj is _NO_INSTANCE
     offset = 0
+    ctx: dict = {}          # fields of the Struct `decl` is a field of (what `this` means there)
     for token in _tokens(path):
-        decl = _unwrap(decl)
+        decl = _unwrap(decl, obj, ctx)
         if isinstance(token, str):
             if not isinstance(decl, construct.Struct):
                 raise KeyError(token)
-            ctx = {} if none else _context(obj)
+            here = {"_": ctx} if none else {**_context(obj), "_": ctx}
             for sc in decl.subcons:
                 if sc.name == token:
                     break
-                offset += _length(sc, obj if none else obj.get(sc.name) if sc.name else None, ctx)
+                offset += _length(sc, obj if none else _member(obj, sc.name) if sc.name else None, here)
             else:
                 raise KeyError(token)
-            decl, obj = sc, obj if none else obj[token]
+            decl, obj, ctx = sc, obj if none else _member(obj, token), here   # a field not parsed yet: None
         else:
             elem = decl.subcon
             try:
-                offset += elem.sizeof() * token
+                offset += elem.sizeof(**ctx) * token
             except (construct.SizeofError, *RAW_ERRORS):
                 if none:
                     raise
-                offset += sum(_length(elem, obj[i], {}) for i in range(token))
+                offset += sum(_length(elem, obj[i], ctx) for i in range(token))
             decl, obj = elem, obj if none else obj[token]
     return offset
 

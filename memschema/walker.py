@@ -86,8 +86,9 @@ def _fixed_dtype(elem: c.Construct) -> np.dtype | None:
 
 
 def element_dtype(elem: c.Construct, ctx) -> np.dtype | None:
-    """numpy dtype of an array element in context: fixed Structs, numbers, fixed Bytes, and arrays
-    of those whose count is an expression of the context (`Array(this.dimension, Float32l)`)."""
+    """numpy dtype of an array element in context: fixed Structs, numbers, fixed Bytes, arrays of
+    those whose count is an expression of the context (`Array(this.dimension, Float32l)`), and
+    Structs made of such fields (`Struct("id" / Int64ul, "data" / Array(this._.dimension, Float32l))`)."""
     inner = _strip(elem)
     if isinstance(inner, c.Array) and callable(inner.count):
         sub = element_dtype(inner.subcon, ctx)
@@ -101,7 +102,37 @@ def element_dtype(elem: c.Construct, ctx) -> np.dtype | None:
             return np.dtype((sub, (count,)))   # count 0: elements of no bytes (see `frombuffer`)
         except (ValueError, OverflowError):   # a count numpy cannot express: walked, and refused there
             return None
-    return _fixed_dtype(elem)
+    fixed = _fixed_dtype(elem)
+    if fixed is None and isinstance(inner, c.Struct):
+        return _struct_in_context(inner, ctx)
+    return fixed
+
+
+def _struct_in_context(struct: c.Struct, ctx) -> np.dtype | None:
+    """dtype of a Struct whose every field has a dtype once the enclosing context is known: each
+    field is evaluated in the record's own context (`this._` = `ctx`, as construct gives it)."""
+    sub = c.Container(_=ctx)
+    names, formats, offsets, offset = [], [], [], 0
+    for sc in struct.subcons:
+        if not sc.name:
+            try:
+                offset += sc.sizeof()
+            except (c.SizeofError, *RAW_ERRORS):
+                return None
+            continue
+        dt = element_dtype(sc, sub)
+        if dt is None:
+            return None
+        names.append(sc.name)
+        formats.append(dt)
+        offsets.append(offset)
+        offset += dt.itemsize
+    if not names:
+        return None
+    try:
+        return np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": offset})
+    except (ValueError, OverflowError):
+        return None
 
 
 def frombuffer(data, dtype: np.dtype, count: int, offset: int) -> np.ndarray:
@@ -401,7 +432,7 @@ def _array(w: Walker, sc: c.Array, pos, end, path, ctx, doc):
         if pos + size > end:
             raise FormatError(f"{count} elements of {dtype.itemsize} bytes need {size} bytes, "
                               f"{max(end - pos, 0)} remain", path, pos, "truncated")
-        if w._wants(pos, pos + size):
+        if w._wants(pos, pos + size):     # the table is not walked element by element: its leaves, in the window
             _array_leaves(w, sc.subcon, dtype.itemsize, count, pos, end, path, ctx)
         if w.numpy:
             arr = frombuffer(w.data, dtype, count, pos)
@@ -638,9 +669,11 @@ _HANDLERS_BY_BASE: tuple = ((c.Adapter, _adapter),)
 # --- entry points ------------------------------------------------------------------------------
 
 def root_context(**context: Any) -> c.Container:
+    # no `_root` key pointing at itself: a self-referencing context (layouts keep every section's
+    # value in it) lives until the cycle collector runs, and with it the file's mmap; the contexts
+    # below take this one as their `_root` (`_child_ctx`), as construct's own do
     ctx = c.Container(**context)
     ctx._params = c.Container(**context)
-    ctx._root = ctx
     return ctx
 
 

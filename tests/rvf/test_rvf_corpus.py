@@ -8,6 +8,7 @@ import pytest
 from corpus_support import assert_contains, assert_same_bytes, cli_dump_json, corpus_where, expected_for, require_corpus
 
 import memschema
+from memschema.formats.rvf.segment import seg_type_name
 
 ALL = corpus_where("rvf", format="rvf")
 RUNTIME = corpus_where("rvf", format="rvf", dialect="runtime")
@@ -58,7 +59,8 @@ def test_state_matches_what_rvf_node_reported(name):
     assert bytes(doc.identity.parent_id).hex() == reopened["parentId"], name
     assert doc.identity.lineage_depth == reopened["lineageDepth"], name
     directory = [(s["id"], s["offset"], s["payloadLength"], s["segType"]) for s in reopened["segments"]]
-    ours = [(e.seg_id, e.offset, e.payload_length, str(e.seg_type)) for e in doc.latest.value.segment_dir]
+    ours = [(int(e.seg_id), int(e.offset), int(e.payload_length), seg_type_name(e.seg_type))
+            for e in doc.latest.value.segment_dir]
     assert ours == directory, name
     # vector rule of the corpus: v[id][j] = id + j*0.125
     if len(doc.ids):

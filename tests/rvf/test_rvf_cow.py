@@ -45,7 +45,7 @@ def test_cow_map_body_decodes(branch):
     assert cow is not None and cow.parent_path == "p.rvf"
     body = cow.cow.body
     assert body.bytes_per_vector == 4 * DIM and body.map_len == len(memschema.parsing.build(
-        memschema.formats.rvf.runtime.cow_map_map, body.map))
+        memschema.formats.rvf.runtime_payloads.cow_map_map, body.map))
     assert [int(e.tag) for e in body.map.entries] == [1] and body.map.cluster_count == 1
     assert bytes(cow.cow.header.base_file_id) == bytes(memschema.load(parent).identity.file_id)
     assert [s["segType"] for s in report["segments"]].count("cow_map") == 3

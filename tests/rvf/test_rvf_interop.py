@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import memschema
+from memschema.formats.rvf.segment import seg_type_name
 from memschema.formats.rvf.writer import RvfStore
 
 pytestmark = pytest.mark.interop
@@ -25,7 +26,8 @@ def _assert_same_state(doc, report, name):
     ours = doc.runtime_status()
     theirs = report["status"]
     assert {k: theirs[k] for k in ours} == ours, name
-    directory = [(e.seg_id, e.offset, e.payload_length, str(e.seg_type)) for e in doc.latest.value.segment_dir]
+    directory = [(int(e.seg_id), int(e.offset), int(e.payload_length), seg_type_name(e.seg_type))
+                 for e in doc.latest.value.segment_dir]
     assert directory == [(s["id"], s["offset"], s["payloadLength"], s["segType"]) for s in report["segments"]], name
 
 

@@ -62,7 +62,8 @@ def kaitai_plain(decl, obj, ksy: Ksy):
         return int(obj.value if hasattr(obj, "value") else obj)
     if isinstance(d, c.Struct):
         ids = ksy.ids(d)
-        return {sc.name: kaitai_plain(sc.subcon, getattr(obj, ids[sc.name]), ksy)
+        # a Kaitai `if` field that is absent is not set at all on the generated object
+        return {sc.name: kaitai_plain(sc.subcon, getattr(obj, ids[sc.name], None), ksy)
                 for sc in d.subcons if sc.name and strip(sc.subcon) is not c.Pass}
     if isinstance(d, (c.FixedSized, c.Padded, c.Prefixed)):
         inner = strip(d.subcon)
@@ -72,7 +73,7 @@ def kaitai_plain(decl, obj, ksy: Ksy):
     if isinstance(d, c.Switch):
         if isinstance(obj, bytes):
             return obj
-        case = next((v for v in d.cases.values() if ksy.type_names.get(id(strip(v))) ==
+        case = next((v for v in d.cases.values() if ksy.type_names.get(id(_case_struct(v))) ==
                      _type_name(obj)), d.default)
         return kaitai_plain(case, obj, ksy)
     if isinstance(d, c.FocusedSeq):
@@ -87,6 +88,15 @@ def kaitai_plain(decl, obj, ksy: Ksy):
     if isinstance(obj, (bytes, bytearray)):
         return bytes(obj)
     return _number(obj)
+
+
+def _case_struct(case):
+    """The Struct a switch case reads: `Select(x, GreedyBytes)` (x, or its bytes when they do not
+    decode) is x in the `.ksy`."""
+    case = strip(case)
+    if isinstance(case, c.Select) and len(case.subcons) == 2 and strip(case.subcons[1]) is c.GreedyBytes:
+        return strip(case.subcons[0])
+    return case
 
 
 def _type_name(obj) -> str:

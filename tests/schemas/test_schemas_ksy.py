@@ -114,3 +114,21 @@ def test_unnamed_padding_is_reserved_bytes():
         "header", Struct("a" / Int8ul * "a byte", Padding(3), "b" / Int8ul * "another"), "h")))
     assert ksy.spec["types"]["header"]["seq"][1] == {"id": "reserved_1", "size": 3,
                                                       "doc": "padding (construct Padding, no field)"}
+
+
+def test_a_payload_switched_on_a_header_enum_reads_its_declared_case():
+    """`Switch(this.header.kind, {name: Select(x, GreedyBytes)})` (x, or its bytes when they do not
+    decode as x, as RVF segment payloads are declared): Kaitai reads x, by the enum the key names
+    inside the header Struct."""
+    from construct import Enum, Select, Switch
+    point = Struct("x" / Int16ul * "x", "y" / Int16ul * "y") * "a point"
+    header = Struct("kind" / Enum(Int8ul, point=1, other=2) * "what follows", "size" / Int8ul * "payload bytes")
+    record = Struct("header" / header * "the header",
+                    "payload" / FixedSized(this.header.size, Switch(this.header.kind, {
+                        "point": Select(point, GreedyBytes)}, default=GreedyBytes)) * "the payload")
+    ksy = generate("sw", Layout("sw", "SW", "a file", Section("record", record, "one record")),
+                   {"point": point, "record_header": header})
+    payload = {f["id"]: f for f in ksy.spec["types"]["record"]["seq"]}["payload"]
+    assert payload["size"] == "header.size"
+    assert payload["type"]["switch-on"] == "header.kind"
+    assert payload["type"]["cases"] == {"kind::point": "point"}

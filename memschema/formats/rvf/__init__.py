@@ -1,37 +1,42 @@
 """RVF (RuVector Format) `.rvf` vector stores: the runtime dialect every real tool writes
 (rvf-runtime RvfStore), the spec dialect of the upstream codecs, and the wasm_export and ruvbot
-oddities (RVF.md 1).  Declarations: `segment`, `runtime`, `spec`, `lineage`; behaviour: `store`
-(state), `checks`, `writer`, `lineage_check`; `strategies` for property tests."""
+oddities (RVF.md 1).  Declarations: `segment`, `runtime_payloads`, `spec`, `lineage`, `index_seg`,
+`meta_seg`, and the whole files per dialect in `layouts`; detection: `detect`; the document:
+`document` (+ `vectors`, `witnesses`, `index_access`, `cow`); checks: `checks`; JSON: `jsonout`;
+writers: `writer`, `spec_build`, `wasm_export`; `lineage_check`, `repair`; `strategies` for
+property tests."""
 
 from __future__ import annotations
 
 from ...registry import Detection, Format, register
-from . import index_seg, lineage, lockfile, meta_seg, runtime, segment, spec
-from .store import DIALECTS, SPEC, detect_dialect, load_rvf
+from . import index_seg, lineage, lockfile, meta_seg, runtime_payloads, segment, spec
+from .detect import detect_dialect
+from .document import load_rvf
+from .layouts import DIALECTS, LAYOUTS, SPEC
 
 DECLARATIONS = {
     "segment_header": segment.segment_header,
     "file_identity": lineage.file_identity,
     "lineage_record": lineage.lineage_record,
-    "dir_entry": runtime.dir_entry,
-    "manifest_payload": runtime.manifest_payload,
-    "manifest_payload_short": runtime.manifest_payload_short,
-    "vec_payload": runtime.vec_payload,
-    "journal_entry": runtime.journal_entry,
-    "journal_payload": runtime.journal_payload,
-    "witness_payload": runtime.witness_payload,
-    "kernel_header": runtime.kernel_header,
-    "kernel_payload": runtime.kernel_payload,
-    "ebpf_header": runtime.ebpf_header,
-    "ebpf_payload": runtime.ebpf_payload,
-    "cow_map_header": runtime.cow_map_header,
-    "cow_map_body": runtime.cow_map_body,
-    "cow_map_entry": runtime.cow_map_entry,
-    "cow_map_payload": runtime.cow_map_payload,
-    "membership_header": runtime.membership_header,
-    "membership_payload": runtime.membership_payload,
-    "wasm_vec_payload": runtime.wasm_vec_payload,
-    "wasm_manifest_payload": runtime.wasm_manifest_payload,
+    "dir_entry": runtime_payloads.dir_entry,
+    "manifest_payload": runtime_payloads.manifest_payload,
+    "manifest_payload_short": runtime_payloads.manifest_payload_short,
+    "vec_payload": runtime_payloads.vec_payload,
+    "journal_entry": runtime_payloads.journal_entry,
+    "journal_payload": runtime_payloads.journal_payload,
+    "witness_payload": runtime_payloads.witness_payload,
+    "kernel_header": runtime_payloads.kernel_header,
+    "kernel_payload": runtime_payloads.kernel_payload,
+    "ebpf_header": runtime_payloads.ebpf_header,
+    "ebpf_payload": runtime_payloads.ebpf_payload,
+    "cow_map_header": runtime_payloads.cow_map_header,
+    "cow_map_body": runtime_payloads.cow_map_body,
+    "cow_map_entry": runtime_payloads.cow_map_entry,
+    "cow_map_payload": runtime_payloads.cow_map_payload,
+    "membership_header": runtime_payloads.membership_header,
+    "membership_payload": runtime_payloads.membership_payload,
+    "wasm_vec_payload": runtime_payloads.wasm_vec_payload,
+    "wasm_manifest_payload": runtime_payloads.wasm_manifest_payload,
     "index_codec_header": index_seg.index_codec_header,
     "index_restart_block": index_seg.index_restart_block,
     "index_node": index_seg.index_node,
@@ -65,6 +70,7 @@ class Rvf(Format):
     name = "rvf"
     title = "RVF (RuVector Format, .rvf)"
     variants = DIALECTS
+    layouts = LAYOUTS
     extensions = (".rvf", ".rvdna", ".rvtext", ".rvgraph", ".rvvis")
     priority = 40
     declarations = DECLARATIONS

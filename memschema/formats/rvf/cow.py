@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import Finding, FormatError, error, warning
-from ...parsing import locate, parse
-from .runtime import cow_map_body, cow_map_payload, membership_header, membership_payload
+from ...parsing import locate
+from .runtime_payloads import cow_map_body, cow_map_payload, membership_header
 from .segment import SEG_TYPES
 
 COW_MAP, MEMBERSHIP = SEG_TYPES["cow_map"], SEG_TYPES["membership"]
@@ -47,29 +47,20 @@ class CowState:
 def _latest(doc, seg_type: int):
     if doc.latest is None or doc.dialect != "runtime":
         return None
-    entries = [e for e in doc.latest.value.segment_dir if int(e.seg_type) == seg_type]
-    seg = doc.by_offset.get(entries[-1].offset) if entries else None
+    entries = [int(e["offset"]) for e in doc.latest.value.segment_dir if int(e["seg_type"]) == seg_type]
+    seg = doc.by_offset.get(entries[-1]) if entries else None
     return seg if seg is not None and seg.seg_type == seg_type else None
 
 
 def cow_state(doc, parent=None) -> CowState | None:
     """The branch state of `doc` (None when its latest directory has no COW_MAP)."""
     seg = _latest(doc, COW_MAP)
-    if seg is None:
-        return None
-    try:
-        cow = parse(cow_map_payload, doc.data, seg.payload_offset, f"{seg.path}.cow_map", seg.payload_length)
-    except FormatError:
-        return None            # reported by the payload checks (rvf.payload_unparseable)
-    state = CowState(seg, cow)
+    if seg is None or seg.decoded is None:
+        return None            # an undecodable COW_MAP is reported by the payload checks (rvf.payload_unparseable)
+    state = CowState(seg, seg.decoded)
     mseg = _latest(doc, MEMBERSHIP)
-    if mseg is not None:
-        try:
-            state.membership_seg = mseg
-            state.membership = parse(membership_payload, doc.data, mseg.payload_offset,
-                                     f"{mseg.path}.membership", mseg.payload_length)
-        except FormatError:
-            state.membership_seg = None
+    if mseg is not None and mseg.decoded is not None:
+        state.membership_seg, state.membership = mseg, mseg.decoded
     _attach_parent(doc, state, parent)
     return state
 
@@ -78,7 +69,7 @@ def _attach_parent(doc, state: CowState, parent) -> None:
     from ...api import load
     at = state.cow_seg.payload_offset + locate(cow_map_payload, state.cow, "body") + \
         locate(cow_map_body, state.cow.body, "parent_path")
-    path = f"{state.cow_seg.path}.cow_map.body.parent_path"
+    path = f"{state.cow_seg.path}.payload.body.parent_path"
     if parent is None:
         if not doc.source or not Path(doc.source).is_file():
             state.findings.append(error("rvf.cow_parent_missing", f"branch child of {state.parent_path!r}: no parent "
@@ -109,14 +100,14 @@ def _check_parent(doc, state: CowState) -> None:
         have = bytes(pident.file_id).hex() if pident else "unknown"
         state.findings.append(error("rvf.cow_parent_mismatch", f"{state.parent_name!r} is not this child's parent: "
                                     f"file_id {have}, the COW_MAP names {bytes(header.base_file_id).hex()}",
-                                    f"{seg.path}.cow_map.header.base_file_id",
+                                    f"{seg.path}.payload.header.base_file_id",
                                     base + locate(cow_map_payload, state.cow, "header.base_file_id")))
         state.parent = None
         return
     if runtime_parent_hash(state.parent.data) != bytes(header.base_file_hash):
         state.findings.append(warning("rvf.cow_parent_changed", "the parent changed since the branch (base_file_hash "
                                       "no longer matches its last 64 KiB): the child sees the parent as it is now",
-                                      f"{seg.path}.cow_map.header.base_file_hash",
+                                      f"{seg.path}.payload.header.base_file_hash",
                                       base + locate(cow_map_payload, state.cow, "header.base_file_hash")))
 
 
@@ -128,11 +119,11 @@ def membership_findings(state: CowState) -> list[Finding]:
     base = seg.payload_offset
     if h.filter_type != BITMAP:
         return [warning("rvf.membership_unsupported", f"filter_type {h.filter_type} (roaring bitmap): the child's "
-                        "inherited view is not computed", f"{seg.path}.membership.header.filter_type",
+                        "inherited view is not computed", f"{seg.path}.payload.header.filter_type",
                         base + locate(membership_header, h, "filter_type"))]
     if len(m.filter) * 8 < h.vector_count:
         return [error("rvf.membership_size", f"bitmap of {len(m.filter)} bytes holds fewer than vector_count "
-                      f"{h.vector_count} bits", f"{seg.path}.membership.header.filter_size",
+                      f"{h.vector_count} bits", f"{seg.path}.payload.header.filter_size",
                       base + locate(membership_header, h, "filter_size"))]
     return []
 
@@ -149,8 +140,9 @@ def visible(state: CowState, ids: np.ndarray) -> np.ndarray:
     return ~member if m.header.filter_mode == EXCLUDE else member
 
 
-def branch_view(doc, state: CowState) -> tuple[np.ndarray, np.ndarray] | None:
-    """(ids, matrix) of the child's full view, or None when the parent or the filter is unusable."""
+def branch_rows(doc, state: CowState) -> np.ndarray | None:
+    """Mask of the parent's live ids the child sees (its membership bit set, not shadowed by an id
+    the child holds or deleted), or None when the parent or the filter is unusable."""
     if state.parent is None or (state.membership is not None and membership_findings(state)):
         return None
     depth = getattr(_depth, "n", 0)
@@ -158,28 +150,26 @@ def branch_view(doc, state: CowState) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     _depth.n = depth + 1
     try:
-        pids, pmatrix = state.parent.ids, state.parent.matrix
+        pids = state.parent.ids
+        if (state.parent.dimension or 0) != (doc.dimension or 0):
+            return None
     finally:
         _depth.n = depth
-    if pmatrix.shape[1] != (doc.dimension or 0):
-        return None
-    own, own_matrix = doc.own_ids, doc.own_matrix
     shadowed = np.concatenate([doc.loaded_ids, np.asarray(doc.deleted_ids, dtype=np.uint64)])
-    keep = visible(state, pids) & ~np.isin(pids, shadowed)
-    return np.concatenate([pids[keep], own]), np.concatenate([pmatrix[keep], own_matrix])
+    return visible(state, pids) & ~np.isin(pids, shadowed)
 
 
 def map_findings(state: CowState) -> list[Finding]:
     """map_len must be the size of the cluster map that follows the parent path."""
     from ...parsing import build
-    from .runtime import cow_map_map
+    from .runtime_payloads import cow_map_map
     body, seg = state.cow.body, state.cow_seg
-    size = len(build(cow_map_map, body.map, "cow_map.body.map"))
+    size = len(build(cow_map_map, body.map, f"{seg.path}.payload.body.map"))
     if body.map_len == size:
         return []
     at = seg.payload_offset + locate(cow_map_payload, state.cow, "body") + locate(cow_map_body, body, "map_len")
     return [error("rvf.cow_map_length", f"map_len {body.map_len} but the cluster map is {size} bytes",
-                  f"{seg.path}.cow_map.body.map_len", at)]
+                  f"{seg.path}.payload.body.map_len", at)]
 
 
 def cow_findings(doc) -> list[Finding]:
@@ -190,17 +180,8 @@ def cow_findings(doc) -> list[Finding]:
 
 
 class CowAccess:
-    """The vectors of a loaded store (mixed into `RvfDocument`): its own, and for a branch child
-    the full view with what it inherits.  Needs `_live` (own state) and `parent_source`."""
-
-    @property
-    def own_ids(self) -> np.ndarray:
-        """Live ids of this file's own VEC segments (uint64), in the order their winning records appear."""
-        return self._live[0]
-
-    @property
-    def own_matrix(self) -> np.ndarray:
-        return self._live[1]
+    """The vectors a loaded store shows (mixed into `RvfDocument`): its own (`own_ids`,
+    `own_matrix`), and for a branch child also the parent's it inherits.  Needs `parent_source`."""
 
     @cached_property
     def cow(self) -> CowState | None:
@@ -208,17 +189,28 @@ class CowAccess:
         return cow_state(self, self.parent_source)
 
     @cached_property
-    def _view(self) -> tuple[np.ndarray, np.ndarray]:
-        view = branch_view(self, self.cow) if self.cow is not None else None
-        return view if view is not None else self._live[:2]
+    def _inherited(self) -> np.ndarray | None:
+        return branch_rows(self, self.cow) if self.cow is not None else None
 
-    @property
+    @cached_property
     def ids(self) -> np.ndarray:
         """Live vector ids (uint64): this file's own, and for a COW branch child also those it
         inherits from its parent (parent rows first)."""
-        return self._view[0]
+        keep = self._inherited
+        if keep is None:
+            return self.own_ids
+        return np.concatenate([self.cow.parent.ids[keep], self.own_ids])
 
-    @property
+    @cached_property
     def matrix(self) -> np.ndarray:
         """Live vectors as a float32 `(n, dimension)` matrix, row i for `ids[i]`."""
-        return self._view[1]
+        keep = self._inherited
+        if keep is None:
+            return self.own_matrix
+        depth = getattr(_depth, "n", 0)
+        _depth.n = depth + 1
+        try:
+            inherited = self.cow.parent.matrix[keep]
+        finally:
+            _depth.n = depth
+        return np.concatenate([inherited, self.own_matrix])

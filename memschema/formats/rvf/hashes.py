@@ -62,3 +62,31 @@ def fold32(data) -> bytes:
         t = (i + 13) & 31
         s[t] = (s[t] + rot[v]) & 0xFF
     return bytes(s)
+
+
+# -- content_hash rules (RVF.md 3.2, 4.1, 5, 7) -----------------------------------------------------
+
+def sha256_128(payload) -> bytes:
+    """ruvbot's `content_hash`: the first 16 bytes of SHA-256."""
+    return hashlib.sha256(bytes(payload)).digest()[:16]
+
+
+PAYLOAD_HASHES = {"crc32_rotated": crc32_rotated, "xxh3_128": xxh3_128_le, "shake256_128": shake256_128,
+                  "sha256_128": sha256_128}
+
+
+def payload_hash(name: str, payload) -> bytes | None:
+    """The 16-byte `content_hash` of `payload` under the rule `name` (None for `unset`/`unknown`)."""
+    func = PAYLOAD_HASHES.get(name)
+    return None if func is None else func(payload)
+
+
+def declared_algorithm(checksum_algo: int, zero_means: str) -> str:
+    """The hash a segment's `checksum_algo` declares: 0 (named crc32c, deprecated) = the dialect's
+    own rule `zero_means`; shake256 = SHAKE-256[:16]; xxh3_128 and hmac_shake256 = XXH3-128 (what
+    rvf-wire computes for every value but 2); `unknown` for values the enum does not name."""
+    from .segment import CHECKSUM_ALGOS
+    name = CHECKSUM_ALGOS.get(checksum_algo)
+    if name is None:
+        return "unknown"
+    return {"crc32c": zero_means, "shake256": "shake256_128"}.get(name, "xxh3_128")

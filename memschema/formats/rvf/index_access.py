@@ -12,7 +12,7 @@ from ...errors import Finding, Severity, warning
 from ...parsing import locate
 from .index_graph import HnswIndex, decode_index
 from .index_search import RUNTIME_EF_FLOOR, GraphSearch, distances
-from .runtime import dir_entry, manifest_payload
+from .runtime_payloads import dir_entry, manifest_payload
 from .segment import SEG_TYPES
 
 INDEX = SEG_TYPES["index"]

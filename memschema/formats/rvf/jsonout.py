@@ -4,19 +4,33 @@ vectors, witnesses with link, lineage."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from ...errors import FormatError
-from ...jsonify import to_jsonable
+from ...jsonify import declared, to_jsonable
 from ...parsing import parse
 from . import hashes
+from .document import RvfDocument, Segment
 from .jsonview import text
-from .lineage import is_root
+from .layouts import SPEC, WASM
+from .lineage import is_root, lineage_record
 from .meta_seg import FOOTER, is_meta_v1, meta_body
-from .runtime import PAYLOADS, PROFILES, journal_payload, vec_head, wasm_vec_head
-from .segment import KNOWN_FLAGS_MASK, flag_names, seg_type_name
-from .spec import DATA_TYPES, LEVEL1_TAGS, ROOT_MANIFEST_MAGIC, SIG_ALGOS, spec_vec_payload
+from .runtime_payloads import PAYLOADS, PROFILES, dir_entry, vec_head, vec_payload_size, wasm_vec_head
+from .segment import KNOWN_FLAGS_MASK, flag_names, seg_type_name, segment_header
+from .spec import (
+    DATA_TYPES,
+    LEVEL0_SIZE,
+    LEVEL1_TAGS,
+    ROOT_CHECKSUM_AT,
+    ROOT_MANIFEST_MAGIC,
+    SIG_ALGOS,
+    WITNESS_ENTRY_SIZE,
+    signature_footer,
+    spec_vec_payload,
+)
 from .spec_payloads import level1_values
-from .store import SPEC, VEC_HEAD, WASM, RvfDocument, Segment, chain_links
 from .wasm_export import wasm_record_count
+from .witnesses import chain_links
 
 PAYLOAD_HEX_LIMIT = 4096
 ARCHES = {0: "x86_64", 1: "aarch64", 2: "riscv64", 0xFE: "universal", 0xFF: "unknown"}
@@ -37,6 +51,14 @@ def _printable(raw: bytes) -> str | None:
     return s if s.isprintable() else None
 
 
+def _decoded(doc: RvfDocument, seg: Segment):
+    """The payload as its declaration reads it (FormatError when it does not decode)."""
+    if seg.decoded is not None:
+        return seg.decoded
+    return parse(doc.payload_declaration(seg), doc.data, seg.payload_offset, f"{seg.path}.payload",
+                 seg.payload_length)
+
+
 def decoded_payload(doc: RvfDocument, seg: Segment) -> dict | None:
     """The payload's fields for types with a fixed layout; None for opaque/unknown types."""
     name = seg.type_name
@@ -45,7 +67,7 @@ def decoded_payload(doc: RvfDocument, seg: Segment) -> dict | None:
         if doc.dialect == SPEC:
             if name != "vec":
                 return None
-            v = parse(spec_vec_payload, data, at, f"{seg.path}.spec_vec", size)
+            v = parse(spec_vec_payload, data, at, f"{seg.path}.payload", size)
             return {"block_count": v.block_count, "entries": to_jsonable(v.entries),
                     "id_counts": [b.id_map.id_count for b in v.blocks]}
         if name == "manifest":
@@ -53,38 +75,37 @@ def decoded_payload(doc: RvfDocument, seg: Segment) -> dict | None:
             if m.error is not None:
                 return {"error": str(m.error)}
             v = m.value
-            out = {"epoch": v.epoch, "dimension": v.dimension, "total_vectors": v.total_vectors,
-                   "seg_count": v.seg_count, "profile_id": v.profile_id}
+            out = {k: int(v[k]) for k in ("epoch", "dimension", "total_vectors", "seg_count", "profile_id")}
             if doc.dialect != WASM:
                 out.update(metric=str(v.metric), del_count=v.get("del_count"),
                            has_file_identity=v.get("file_identity") is not None)
             return out
         if name == "vec":
+            head_decl = wasm_vec_head if doc.dialect == WASM else vec_head
+            head = seg.decoded if seg.decoded is not None else parse(head_decl, data, at, f"{seg.path}.payload", size)
             if doc.dialect == WASM:
-                head = parse(wasm_vec_head, data, at, f"{seg.path}.vec", size)
                 records = wasm_record_count(data, at, size)
                 return {"dimension": head.dimension, "vector_count": head.vector_count, "records": records,
                         "size_ok": records == head.vector_count}
-            head = parse(vec_head, data, at, f"{seg.path}.vec", size)
-            need = VEC_HEAD + head.vector_count * (8 + 4 * head.dimension)
+            need = vec_payload_size(head.vector_count, head.dimension)
             return {"dimension": head.dimension, "vector_count": head.vector_count, "size_ok": need == size}
         if name == "journal":
-            return to_jsonable(parse(journal_payload, data, at, f"{seg.path}.journal", size))
+            return declared(PAYLOADS["journal"], _decoded(doc, seg))
         if name == "witness":
             w = next((w for w in doc.witnesses if w["offset"] == seg.offset), None)
             if w is None or "error" in w:
                 return {"error": str(w["error"]) if w else "not decoded"}
             return {k: w[k] for k in ("witness_type", "timestamp_ns", "action", "prev_hash", "link")}
         if name == "meta" and is_meta_v1(doc.payload(seg)):
-            body = parse(meta_body, data, at, f"{seg.path}.meta", max(size - FOOTER, 0))
+            body = parse(meta_body, data, at, f"{seg.path}.payload", max(size - FOOTER, 0))
             return {"encoding": "meta_v1"} | to_jsonable(body)
         if name == "index" and seg.offset in doc.indexes:
             idx = doc.indexes[seg.offset]
             out = idx.summary() if idx.header is not None and idx.trailer is not None else {"usable": False}
             return out | {"findings": [f.code for f in idx.findings]}
         if name in ("kernel", "ebpf", "cow_map", "membership"):
-            v = parse(PAYLOADS[name], data, at, f"{seg.path}.{name}", size)
-            out = to_jsonable(v.header)
+            v = _decoded(doc, seg)
+            out = declared(PAYLOADS[name].header, v.header)
             if name == "kernel":
                 out.update(arch_name=ARCHES.get(v.header.arch), kernel_type_name=KERNEL_TYPES.get(
                     v.header.kernel_type), api_transport_name=TRANSPORTS.get(v.header.api_transport))
@@ -109,19 +130,33 @@ def decoded_payload(doc: RvfDocument, seg: Segment) -> dict | None:
     return None
 
 
+def payload_json(doc: RvfDocument, seg: Segment):
+    """Every declared field of the payload as the layout decoded it; its bytes as hex otherwise."""
+    decl = doc.payload_declaration(seg)
+    if decl is not None and seg.decoded is not None:
+        return declared(decl, seg.decoded)
+    return to_jsonable(seg.payload_value)
+
+
 def segment_json(doc: RvfDocument, seg: Segment) -> dict:
+    """The segment's declared fields (`header`, `payload`, and in the spec dialect `footer`,
+    `padding`), the header fields again at the top level with the derived keys of the corpus
+    (`offset`, `seg_type_name`, `hash_algorithm`, `hash_ok`, `decoded`, ...)."""
     h = seg.header
-    out = {"offset": seg.offset, "seg_type": h.seg_type, "seg_type_name": seg.type_name}
-    out.update({k: v for k, v in to_jsonable(h).items() if k != "seg_type"})
+    header = declared(segment_header, h)
+    out = {"offset": seg.offset, "seg_type": header["seg_type"], "seg_type_name": seg.type_name}
+    out.update({k: v for k, v in header.items() if k != "seg_type"})
     out["flag_names"] = flag_names(h.flags)
     out["unknown_flags"] = h.flags & ~KNOWN_FLAGS_MASK
     out["hash_algorithm"] = doc.hash_algorithm(seg)
     out["hash_ok"] = doc.hash_ok(seg)
+    out["header"] = header
+    out["payload"] = payload_json(doc, seg)
     if doc.dialect == SPEC:
-        pad = bytes(doc.data[seg.end - seg.pad_length:seg.end])
-        out["padding_zero"] = pad == bytes(len(pad))
-        if seg.footer is not None:
-            out["footer"] = to_jsonable(seg.footer)
+        pad = bytes(seg.value.padding)
+        out["padding"] = pad.hex()
+        out["padding_zero"] = not any(pad)
+        out["footer"] = None if seg.footer is None else declared(signature_footer, seg.footer)
     decoded = decoded_payload(doc, seg)
     if decoded is not None:
         out["decoded"] = decoded
@@ -131,11 +166,9 @@ def segment_json(doc: RvfDocument, seg: Segment) -> dict:
 
 
 def _segment_dir_json(entries) -> list[dict]:
-    out = []
-    for e in entries:
-        item = to_jsonable(e)
-        item["seg_type_name"] = seg_type_name(e.seg_type)
-        out.append(item)
+    out = declared(dir_entry, entries) if isinstance(entries, np.ndarray) else [declared(dir_entry, e) for e in entries]
+    for item, e in zip(out, entries):
+        item["seg_type_name"] = seg_type_name(e["seg_type"])
     return out
 
 
@@ -150,7 +183,7 @@ def manifest_json(doc: RvfDocument) -> dict | None:
         out["level1_records"] = [level1_json(pos, rec, v["value"]) for (pos, rec), v in zip(m.records, values)]
         return out
     v = m.value
-    body = to_jsonable(v)
+    body = declared(doc.payload_declaration(m.segment), v)
     body["segment_dir"] = _segment_dir_json(v.segment_dir)
     if doc.dialect != WASM:
         body["metric"] = str(v.metric)
@@ -182,7 +215,7 @@ def level0_root_json(root, raw: bytes | None = None) -> dict:
     out["base_dtype_name"] = DATA_TYPES.get(root.base_dtype)
     out["sig_algo_name"] = SIG_ALGOS.get(root.sig_algo)
     if raw is not None:
-        out["root_checksum_ok"] = hashes.crc32c(raw[:0xFFC]) == root.root_checksum
+        out["root_checksum_ok"] = hashes.crc32c(raw[:ROOT_CHECKSUM_AT]) == root.root_checksum
     return out
 
 
@@ -195,13 +228,12 @@ def document_json(doc: RvfDocument) -> dict:
         out["tail"] = {"offset": doc.tail.offset, "length": doc.tail.length, "reason": doc.tail.reason}
     out["latest_manifest"] = manifest_json(doc)
     if doc.latest is not None and doc.dialect == SPEC:
-        raw = bytes(doc.data[doc.latest.segment.payload_offset + doc.latest.segment.payload_length - 4096:
-                             doc.latest.segment.payload_offset + doc.latest.segment.payload_length])
-        out["latest_manifest"]["level0_root"] = level0_root_json(doc.latest.root, raw)
+        at = doc.latest.root_offset
+        out["latest_manifest"]["level0_root"] = level0_root_json(doc.latest.root, bytes(doc.data[at:at + LEVEL0_SIZE]))
     out["latest_manifest_is_last_segment"] = (doc.latest is not None and doc.segments[-1] is doc.latest.segment)
     if doc.dialect != SPEC or any(s.type_name == "vec" for s in doc.segments):
-        order = sorted(range(len(doc.ids)), key=lambda i: int(doc.ids[i]))
-        out["vectors"] = {str(int(doc.ids[i])): [float(x) for x in doc.matrix[i]] for i in order}
+        order = np.argsort(doc.ids, kind="stable")
+        out["vectors"] = {str(i): row for i, row in zip(doc.ids[order].tolist(), doc.matrix[order].tolist())}
         out["live_vector_count"] = len(doc.ids)
         out["epoch"] = doc.epoch
         out["metric"] = doc.metric
@@ -224,7 +256,7 @@ def document_json(doc: RvfDocument) -> dict:
 
 def dump_structure(kind: str, value, data) -> dict:
     if kind == "level0_root":
-        return {"dialect": "spec", kind: level0_root_json(value, bytes(data[:0xFFC + 4]))}
+        return {"dialect": "spec", kind: level0_root_json(value, bytes(data[:LEVEL0_SIZE]))}
     if kind == "lineage_record":
         out = to_jsonable(value)
         used = min(value.description_len, len(value.description))
@@ -232,11 +264,11 @@ def dump_structure(kind: str, value, data) -> dict:
         out["description_bytes"] = bytes(value.description).hex()
         out["description_padding_zero"] = not any(bytes(value.description[used:]))
         out["pad_zero"] = not any(bytes(value._pad))
-        raw = bytes(data[:128])
+        raw = bytes(data[:lineage_record.sizeof()])
         return {"dialect": "spec", kind: out, "witness_action_hash": hashes.shake256(raw, 32).hex()}
     if kind == "witness_chain":
         entries = chain_links(value, 0)
-        trailing = len(data) - len(value) * 73
+        trailing = len(data) - len(value) * WITNESS_ENTRY_SIZE
         return {"dialect": "spec", kind: entries, "witness_chain_ok": all(e["prev_hash_ok"] for e in entries)
                 and trailing == 0, "trailing_bytes": trailing}
     if kind in ("manifest_payload", "wasm_manifest_payload"):

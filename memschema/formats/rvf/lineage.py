@@ -8,21 +8,14 @@ from __future__ import annotations
 
 from construct import Bytes, Enum, Int8ul, Int32ul, Int64ul, Struct
 
-FILE_ID_SIZE = 16
-PARENT_HASH_SIZE = 32
-DESCRIPTION_MAX = 47
-
 DERIVATION_TYPES = {
     "clone": 0, "filter": 1, "merge": 2, "quantize": 3, "reindex": 4, "transform": 5,
     "snapshot": 6, "user_defined": 0xFF,
 }
 
 # witness_type values of lineage events (lineage.rs); opaque u8 elsewhere (RVF.md 2.4)
-WITNESS_DERIVATION = 0x09
-WITNESS_LINEAGE_MERGE = 0x0A
-WITNESS_LINEAGE_SNAPSHOT = 0x0B
-WITNESS_LINEAGE_TRANSFORM = 0x0C
-WITNESS_LINEAGE_VERIFY = 0x0D
+LINEAGE_WITNESS_TYPES = {"derivation": 0x09, "lineage_merge": 0x0A, "lineage_snapshot": 0x0B,
+                         "lineage_transform": 0x0C, "lineage_verify": 0x0D}
 
 DerivationType = Enum(Int8ul, **DERIVATION_TYPES)
 
@@ -47,4 +40,5 @@ lineage_record = Struct(
 
 
 def is_root(identity) -> bool:
-    return bytes(identity.parent_id) == bytes(16) and identity.lineage_depth == 0
+    """No parent: `parent_id` all zero and depth 0."""
+    return not any(bytes(identity.parent_id)) and identity.lineage_depth == 0

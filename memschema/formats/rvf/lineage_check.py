@@ -14,9 +14,10 @@ from pathlib import Path
 from ...errors import Finding, FormatError, warning
 from ...parsing import locate
 from . import hashes
+from .document import RvfDocument
+from .layouts import SPEC
 from .lineage import file_identity, is_root
 from .spec import LEVEL0_SIZE, level0_root
-from .store import SPEC, RvfDocument
 from .writer import runtime_parent_hash
 
 RUNTIME_RULE = ("runtime: simple_shake256_256(last min(65536, size) bytes of the parent file as it was "
@@ -28,9 +29,8 @@ def expected_parent_hash(parent: RvfDocument) -> bytes | None:
     if parent.dialect == SPEC:
         if parent.latest is None:
             return None
-        seg = parent.latest.segment
-        end = seg.payload_offset + seg.payload_length
-        return hashes.shake256(bytes(parent.data[end - LEVEL0_SIZE:end]), 32)
+        at = parent.latest.root_offset
+        return hashes.shake256(bytes(parent.data[at:at + LEVEL0_SIZE]), 32)
     return runtime_parent_hash(parent.data)
 
 
@@ -40,9 +40,8 @@ def _identity_offset(doc: RvfDocument, field: str) -> int | None:
         return None
     seg = doc.latest.segment
     if doc.dialect == SPEC:
-        root_at = seg.payload_offset + seg.payload_length - LEVEL0_SIZE
-        return root_at + locate(level0_root, doc.latest.root, f"file_identity.{field}")
-    from .runtime import manifest_payload
+        return doc.latest.root_offset + locate(level0_root, doc.latest.root, f"file_identity.{field}")
+    from .runtime_payloads import manifest_payload
     base = seg.payload_offset + locate(manifest_payload, doc.latest.value, "file_identity")
     return base + locate(file_identity, doc.identity, field)
 

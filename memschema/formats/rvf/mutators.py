@@ -16,8 +16,10 @@ from ...errors import FormatError
 from ...parsing import locate
 from ...registry import Detection
 from ...strategies.mutate import change_bytes
+from .detect import detect_dialect
+from .document import RvfDocument
+from .hashes import payload_hash
 from .segment import segment_header
-from .store import RvfDocument, detect_dialect, payload_hash
 
 
 def _document(data: bytes) -> RvfDocument | None:

@@ -15,18 +15,18 @@ from __future__ import annotations
 
 from construct import Container, ListContainer
 
-from ...dtypes import table
 from ...errors import FormatError
 from ...parsing import build, parse
 from ...registry import Detection
 from ...repairing import Action, RepairResult
+from ...walker import parse_value
 from . import hashes
-from .runtime import JOURNAL_DELETE_VECTOR, journal_payload, vec_head, vec_record_fixed
-from .segment import HEADER_SIZE, SEG_TYPES, SEGMENT_MAGIC, SEGMENT_VERSION, segment_header
-from .store import RUNTIME, VEC_HEAD, Segment, manifest_decl
+from .document import Segment
+from .layouts import RUNTIME, SEGMENTS
+from .runtime_payloads import JOURNAL_DELETE_VECTOR, journal_payload, manifest_declaration
+from .segment import HEADER_SIZE, MAGIC_BYTES, SEG_TYPES, segment_header
 
 MANIFEST, VEC, JOURNAL = SEG_TYPES["manifest"], SEG_TYPES["vec"], SEG_TYPES["journal"]
-MAGIC_BYTES = segment_header.magic.build(SEGMENT_MAGIC)
 
 
 def repair_rvf(data, detection: Detection) -> RepairResult | None:
@@ -68,19 +68,25 @@ def repair_rvf(data, detection: Detection) -> RepairResult | None:
 # -- the walk ----------------------------------------------------------------------------------
 
 def _segment_at(data, pos: int, index: int, verified: bool) -> Segment | None:
-    """A complete segment at `pos` whose content hash matches (`verified`: a zero hash does not
-    count either), else None."""
-    if len(data) - pos < HEADER_SIZE:
+    """A complete segment (the runtime layout's record) at `pos` whose content hash matches
+    (`verified`: a zero hash does not count either), else None."""
+    try:
+        value, end = parse_value(SEGMENTS[RUNTIME], data, pos, f"segments[{index}]")
+    except FormatError:
         return None
-    h = parse(segment_header, data, pos, f"segments[{index}]", HEADER_SIZE)
-    end = pos + HEADER_SIZE + h.payload_length
-    if h.magic != SEGMENT_MAGIC or h.version != SEGMENT_VERSION or end > len(data):
-        return None
-    stored = bytes(h.content_hash)
-    matches = stored == hashes.crc32_rotated(memoryview(data)[pos + HEADER_SIZE:end])
+    stored = bytes(value.header.content_hash)
+    matches = stored == hashes.crc32_rotated(data[pos + HEADER_SIZE:end])
     if not matches and (verified or stored != hashes.ZERO16):
         return None
-    return Segment(index, pos, h, pos + HEADER_SIZE, h.payload_length, end)
+    return Segment(index, pos, end, value)
+
+
+def _header(data, pos: int, path: str):
+    """The segment header at `pos`, or the FormatError that says why there is none."""
+    try:
+        return parse_value(segment_header, data, pos, path)[0]
+    except FormatError as exc:
+        return exc
 
 
 def _next_segment(data, start: int, index: int) -> Segment | None:
@@ -122,21 +128,18 @@ def _walk(data, out: RepairResult) -> tuple[list[Segment], int | None]:
 
 def _starts_torn(data, pos: int) -> bool:
     """Do the bytes from `pos` to the end look like the start of a segment cut short?"""
-    head = bytes(data[pos:pos + HEADER_SIZE])
-    if len(head) < HEADER_SIZE:
-        return MAGIC_BYTES.startswith(head[:len(MAGIC_BYTES)])
-    h = parse(segment_header, head, 0, "tail")
-    return h.magic == SEGMENT_MAGIC and pos + HEADER_SIZE + h.payload_length > len(data)
+    if len(data) - pos < HEADER_SIZE:
+        return MAGIC_BYTES.startswith(bytes(data[pos:pos + len(MAGIC_BYTES)]))
+    h = _header(data, pos, "tail")
+    return not isinstance(h, FormatError) and pos + HEADER_SIZE + h.payload_length > len(data)
 
 
 def _why(data, pos: int) -> str:
     if len(data) - pos < HEADER_SIZE:
         return "too short for a header"
-    h = parse(segment_header, data, pos, "tail", HEADER_SIZE)
-    if h.magic != SEGMENT_MAGIC:
-        return "no segment magic"
-    if h.version != SEGMENT_VERSION:
-        return f"version {h.version}"
+    h = _header(data, pos, "tail")
+    if isinstance(h, FormatError):
+        return "no segment magic" if h.path.endswith("magic") else f"{h.path.rpartition('.')[2]}: {h.message}"
     if pos + HEADER_SIZE + h.payload_length > len(data):
         return f"payload_length {h.payload_length} runs past the end"
     return "content_hash does not match"
@@ -148,10 +151,12 @@ def _unhashed_manifests(data, changes, after: int) -> list[Segment]:
     found = []
     for c in changes:
         if c.offset is not None and c.offset >= after and len(data) - c.offset >= HEADER_SIZE:
-            h = parse(segment_header, data, c.offset, c.path, HEADER_SIZE)
+            h = _header(data, c.offset, c.path)
+            if isinstance(h, FormatError):
+                continue
             end = c.offset + HEADER_SIZE + h.payload_length
-            if h.magic == SEGMENT_MAGIC and int(h.seg_type) == MANIFEST and end <= c.offset + (c.length or 0):
-                found.append(Segment(-1, c.offset, h, c.offset + HEADER_SIZE, h.payload_length, end))
+            if int(h.seg_type) == MANIFEST and end <= c.offset + (c.length or 0):
+                found.append(Segment(-1, c.offset, end, Container(header=h)))
     return found
 
 
@@ -160,7 +165,8 @@ def _unhashed_manifests(data, changes, after: int) -> list[Segment]:
 def _state(data, seg: Segment, segments: list[Segment]):
     """The parsed manifest when every directory entry names a complete segment before it."""
     try:
-        value = parse(manifest_decl(data, seg), data, seg.payload_offset, f"{seg.path}.manifest", seg.payload_length)
+        value = parse(manifest_declaration(data, seg.payload_offset, seg.payload_length), data, seg.payload_offset,
+                      f"{seg.path}.payload", seg.payload_length)
     except FormatError:
         return None
     at = {s.offset: s for s in segments}
@@ -191,9 +197,9 @@ def _moved_directories(data, kept: list[Segment], moved: dict[int, int], body: b
     for s in kept:
         if s.seg_type != MANIFEST:
             continue
-        decl = manifest_decl(data, s)
         try:
-            value = parse(decl, data, s.payload_offset, f"{s.path}.manifest", s.payload_length)
+            decl = manifest_declaration(data, s.payload_offset, s.payload_length)
+            value = parse(decl, data, s.payload_offset, f"{s.path}.payload", s.payload_length)
         except FormatError:
             continue
         if all(moved.get(e.offset, e.offset) == e.offset for e in value.segment_dir):
@@ -203,7 +209,7 @@ def _moved_directories(data, kept: list[Segment], moved: dict[int, int], body: b
         at = moved[s.offset]
         body[at:at + s.end - s.offset] = _segment_bytes(Container(s.header), build(decl, value, s.path))
         out.add(Action.REBUILT, "rvf.dir_entry_mismatch", f"manifest (epoch {value.epoch}) directory moved to the "
-                "offsets the segments have once the dropped bytes are gone", f"{s.path}.manifest.segment_dir",
+                "offsets the segments have once the dropped bytes are gone", f"{s.path}.payload.segment_dir",
                 s.offset)
     return body
 
@@ -222,18 +228,17 @@ def _rebuilt_manifest(data, base, latest: Segment, kept: list[Segment], moved: d
     if identity is None:
         identity = Container(file_id=new_file_id(), parent_id=bytes(16), parent_hash=bytes(32), lineage_depth=0)
         out.add(Action.REBUILT, "rvf.identity_truncated", "the latest good manifest has no FileIdentity: a new "
-                "root identity", f"{latest.path}.manifest", latest.payload_offset)
+                "root identity", f"{latest.path}.payload", latest.payload_offset)
     loaded, deleted = _ids(data, base, [s for s in kept if s.seg_type == VEC and s.offset < latest.offset]), \
         set(base.get("deleted_ids", []))
     ops = 0
     for s in after:
-        if s.seg_type == VEC and s.payload_length >= VEC_HEAD:
-            head = parse(vec_head, data, s.payload_offset, f"{s.path}.vec", VEC_HEAD)
-            if head.dimension == base.dimension:
-                loaded |= _vec_ids(data, s, head)
+        if s.seg_type == VEC:
+            loaded |= _vec_ids(s, base.dimension)
             ops += 1
         elif s.seg_type == JOURNAL:
-            journal = parse(journal_payload, data, s.payload_offset, f"{s.path}.journal", s.payload_length)
+            journal = s.decoded if s.decoded is not None else \
+                parse(journal_payload, data, s.payload_offset, f"{s.path}.payload", s.payload_length)
             deleted |= {int(e.vector_id) for e in journal.entries if e.entry_type == JOURNAL_DELETE_VECTOR} & loaded
             ops += 1
     writer = StoreWriter(dimension=base.dimension, metric=str(base.metric), profile_id=base.profile_id,
@@ -244,12 +249,12 @@ def _rebuilt_manifest(data, base, latest: Segment, kept: list[Segment], moved: d
     return writer.manifest()
 
 
-def _vec_ids(data, seg: Segment, head) -> set[int]:
-    if VEC_HEAD + head.vector_count * vec_record_fixed(head.dimension).sizeof() > seg.payload_length:
+def _vec_ids(seg: Segment, dimension: int) -> set[int]:
+    """Ids of a VEC segment whose payload decodes with every record (of the store's dimension)."""
+    payload = seg.decoded
+    if payload is None or payload.dimension != dimension:
         return set()
-    records = table(vec_record_fixed(head.dimension), data, seg.payload_offset + VEC_HEAD, head.vector_count,
-                    f"{seg.path}.records")
-    return set(records["id"].tolist())
+    return set(payload.records["id"].tolist())
 
 
 def _ids(data, base, vecs: list[Segment]) -> set[int]:
@@ -257,8 +262,6 @@ def _ids(data, base, vecs: list[Segment]) -> set[int]:
     listed = {e.offset for e in base.segment_dir if int(e.seg_type) == VEC}
     out: set[int] = set()
     for s in vecs:
-        if s.offset in listed and s.payload_length >= VEC_HEAD:
-            head = parse(vec_head, data, s.payload_offset, f"{s.path}.vec", VEC_HEAD)
-            if head.dimension == base.dimension:
-                out |= _vec_ids(data, s, head)
+        if s.offset in listed:
+            out |= _vec_ids(s, base.dimension)
     return out

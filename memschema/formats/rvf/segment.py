@@ -8,11 +8,25 @@ padding of `alignment_pad` bytes in the spec dialect).  Little-endian; the magic
 
 from __future__ import annotations
 
-from construct import Bytes, Enum, Int8ul, Int16ul, Int32ul, Int64ul, SizeofError, Struct, stream_size
+from construct import (
+    Bytes,
+    Const,
+    Default,
+    Enum,
+    Int8ul,
+    Int16ul,
+    Int32ul,
+    Int64ul,
+    SizeofError,
+    Struct,
+    stream_size,
+)
+
+from ...parsing import build
+from ...records import fill
 
 SEGMENT_MAGIC = 0x52564653
 SEGMENT_VERSION = 1
-HEADER_SIZE = 64
 RUNTIME_MAX_PAYLOAD = 256 << 20
 MAX_SEGMENT_PAYLOAD = 4 << 30
 
@@ -40,21 +54,33 @@ COMPRESSIONS = {0: "none", 1: "lz4", 2: "zstd", 3: "custom"}
 SegType = Enum(Int8ul, **SEG_TYPES)
 
 segment_header = Struct(
-    "magic" / Int32ul * "SEGMENT_MAGIC 0x52564653 ('RVFS', bytes 53 46 56 52)",
-    "version" / Int8ul * "SEGMENT_VERSION = 1; anything else is unsupported",
+    "magic" / Const(SEGMENT_MAGIC, Int32ul) * "SEGMENT_MAGIC 0x52564653 ('RVFS', bytes 53 46 56 52); "
+                                              "anything else ends the walk (rvf.bad_magic)",
+    "version" / Const(SEGMENT_VERSION, Int8ul) * "SEGMENT_VERSION = 1; anything else is unsupported and ends "
+                                                 "the walk (rvf.unsupported_version)",
     "seg_type" / SegType * "segment type (RVF.md 2.2); unknown values kept as integers",
-    "flags" / Int16ul * "raw flag bits (RVF.md 2.3); bits 12-15 reserved; runtime writes 0",
+    "flags" / Default(Int16ul, 0) * "raw flag bits (RVF.md 2.3); bits 12-15 reserved; runtime writes 0",
     "segment_id" / Int64ul * "runtime: 1, 2, 3... per open writer (not unique)",
     "payload_length" / Int64ul * "payload bytes only (no header, footer, padding)",
-    "timestamp_ns" / Int64ul * "runtime and spec writers: 0",
-    "checksum_algo" / Int8ul * "0 CRC32C (name only), 1 XXH3-128, 2 SHAKE-256, 3 HMAC-SHAKE-256",
-    "compression" / Int8ul * "0 none, 1 LZ4, 2 ZSTD, 3 custom; runtime: 0",
-    "reserved_0" / Int16ul * "0",
-    "reserved_1" / Int32ul * "0",
-    "content_hash" / Bytes(16) * "hash of the payload only; algorithm depends on the dialect",
-    "uncompressed_len" / Int32ul * "0 when not compressed",
-    "alignment_pad" / Int32ul * "spec: zero bytes after payload (+footer); runtime: 0",
+    "timestamp_ns" / Default(Int64ul, 0) * "runtime and spec writers: 0",
+    "checksum_algo" / Default(Int8ul, 0) * "0 CRC32C (name only), 1 XXH3-128, 2 SHAKE-256, 3 HMAC-SHAKE-256",
+    "compression" / Default(Int8ul, 0) * "0 none, 1 LZ4, 2 ZSTD, 3 custom; runtime: 0",
+    "reserved_0" / Default(Int16ul, 0) * "0",
+    "reserved_1" / Default(Int32ul, 0) * "0",
+    "content_hash" / Default(Bytes(16), bytes(16)) * "hash of the payload only; algorithm depends on the "
+                                                     "dialect; all zero = not set",
+    "uncompressed_len" / Default(Int32ul, 0) * "0 when not compressed",
+    "alignment_pad" / Default(Int32ul, 0) * "spec: zero bytes after payload (+footer); runtime: 0",
 )
+HEADER_SIZE = segment_header.sizeof()
+MAGIC_BYTES = segment_header.magic.build(None)   # 53 46 56 52: what a segment starts with
+
+
+def header_bytes(**fields) -> bytes:
+    """A segment header filled by field name (`seg_type`, `segment_id`, `payload_length`, ...);
+    every field not named takes the default its declaration states.  The one way every writer of
+    this package (runtime, spec, wasm_export, repair, test strategies) makes a header."""
+    return build(segment_header, fill(segment_header, fields, "segment_header"), "segment_header")
 
 
 def flag_names(flags: int) -> list[str]:

@@ -26,15 +26,13 @@ from construct import (
     this,
 )
 
+from ...parsing import field_offset
 from .lineage import file_identity
 from .segment import FLAGS, bytes_left, pad_to, segment_header
 from .varint import U64VarInt as VarInt
 
 ROOT_MANIFEST_MAGIC = 0x52564D30   # "RVM0", bytes 30 4D 56 52
-LEVEL0_SIZE = 4096
-ALIGNMENT = 64
-SIG_BUF_SIZE = 3684
-WITNESS_ENTRY_SIZE = 73
+ALIGNMENT = 64                     # segments (and VEC blocks) end on a multiple of 64 bytes
 SIG_ALGOS = {0: "ed25519", 1: "ml_dsa_65", 2: "slh_dsa_128s"}
 LEVEL1_TAGS = {
     1: "segment_dir", 2: "temp_tier_map", 3: "index_layers", 4: "overlay_chain",
@@ -56,7 +54,7 @@ signature_footer = Struct(
 spec_segment = Struct(
     "header" / segment_header * "64-byte header",
     "payload" / Bytes(this.header.payload_length) * "payload_length bytes",
-    "footer" / If(this.header.flags & FLAGS["SIGNED"], signature_footer) * "only with flag SIGNED",
+    "footer" / If((this.header.flags & FLAGS["SIGNED"]) != 0, signature_footer) * "only with flag SIGNED",
     "padding" / Bytes(this.header.alignment_pad) * "zero bytes to the next 64-byte boundary (not hashed)",
 )
 
@@ -96,7 +94,7 @@ level0_root = Struct(
     ) * "prefetch map",
     "sig_algo" / Int16ul * "signature algorithm",
     "sig_length" / Int16ul * "bytes of signature_buf used (<= 3684)",
-    "signature_buf" / Bytes(SIG_BUF_SIZE) * "signature, then zero bytes",
+    "signature_buf" / Bytes(3684) * "signature, then zero bytes",
     "file_identity" / file_identity * "FileIdentity at 0xF00",
     "cow_map_offset" / Int64ul * "COW map segment offset (0 = none)",
     "cow_map_generation" / Int32ul * "COW map generation",
@@ -108,6 +106,8 @@ level0_root = Struct(
     "reserved" / Bytes(120) * "zero",
     "root_checksum" / Int32ul * "CRC32C of bytes 0x000..0xFFB",
 )
+LEVEL0_SIZE = level0_root.sizeof()                          # 4096
+ROOT_CHECKSUM_AT = field_offset(level0_root, "root_checksum")   # 0xFFC: the CRC covers what precedes it
 
 # --- Level-1 records (4.3) --------------------------------------------------------------------
 
@@ -152,6 +152,7 @@ witness_entry = Struct(
 )
 
 witness_chain = GreedyRange(witness_entry)
+WITNESS_ENTRY_SIZE = witness_entry.sizeof()                 # 73
 
 # --- spec VEC payload (4.7; rvf-wire vec_seg_codec.rs) -----------------------------------------
 

@@ -11,10 +11,12 @@ from construct import Container, ListContainer
 from ...parsing import build, field_offset, parse
 from . import hashes
 from .lineage import file_identity
-from .segment import HEADER_SIZE, SEGMENT_MAGIC, SEGMENT_VERSION, segment_header
+from .segment import HEADER_SIZE, SEG_TYPES, header_bytes
 from .spec import (
     ALIGNMENT,
+    DATA_TYPES,
     LEVEL0_SIZE,
+    LEVEL1_TAGS,
     ROOT_MANIFEST_MAGIC,
     VEC_ID_ENCODING_DELTA,
     VEC_ID_RESTART_INTERVAL,
@@ -26,13 +28,16 @@ from .spec import (
     spec_vec_directory,
 )
 
+_DTYPES = {name: value for value, name in DATA_TYPES.items()}
+_TAGS = {name: tag for tag, name in LEVEL1_TAGS.items()}
+
 
 def _columns(vectors, dtype: int) -> bytes:
-    """Columnar values of a (count, dim) matrix in DataType 0 f32, 1 f16 or 2 bf16 (top f32 half)."""
+    """Columnar values of a (count, dim) matrix in DataType f32, f16 or bf16 (top f32 half)."""
     matrix = np.asarray(vectors, dtype=np.float32)
-    if dtype == 2:
+    if dtype == _DTYPES["bf16"]:
         return (matrix.T.view(np.uint32) >> 16).astype("<u2").tobytes()
-    return matrix.T.astype({0: "<f4", 1: "<f2"}[dtype]).tobytes()
+    return matrix.T.astype({_DTYPES["f32"]: "<f4", _DTYPES["f16"]: "<f2"}[dtype]).tobytes()
 
 
 def _pad(raw: bytes) -> bytes:
@@ -41,13 +46,10 @@ def _pad(raw: bytes) -> bytes:
 
 def spec_segment_bytes(seg_type: int, segment_id: int, payload: bytes, checksum_algo: int, flags: int = 0) -> bytes:
     """One spec-dialect segment: hash by checksum_algo, zero padding to 64 bytes."""
-    digest = hashes.shake256_128(payload) if checksum_algo == 2 else hashes.xxh3_128_le(payload)
+    digest = hashes.payload_hash(hashes.declared_algorithm(checksum_algo, "xxh3_128"), payload)
     pad = -(HEADER_SIZE + len(payload)) % ALIGNMENT
-    header = Container(magic=SEGMENT_MAGIC, version=SEGMENT_VERSION, seg_type=seg_type, flags=flags,
-                       segment_id=segment_id, payload_length=len(payload), timestamp_ns=0,
-                       checksum_algo=checksum_algo, compression=0, reserved_0=0, reserved_1=0, content_hash=digest,
-                       uncompressed_len=0, alignment_pad=pad)
-    return build(segment_header, header) + payload + bytes(pad)
+    return header_bytes(seg_type=seg_type, segment_id=segment_id, flags=flags, payload_length=len(payload),
+                        checksum_algo=checksum_algo, content_hash=digest, alignment_pad=pad) + payload + bytes(pad)
 
 
 def _id_map(ids: list[int]) -> list[int]:
@@ -110,11 +112,11 @@ def spec_store(vec_blocks: list[list[tuple]], dimension: int, checksum_algo: int
     out, listed, total = b"", [], 0
     for i, blocks in enumerate(vec_blocks):
         payload = spec_vec_payload_bytes(blocks)
-        listed.append({"segment_id": i + 1, "seg_type": 1, "file_offset": len(out), "payload_length": len(payload),
-                       "block_count": len(blocks)})
+        listed.append({"segment_id": i + 1, "seg_type": SEG_TYPES["vec"], "file_offset": len(out),
+                       "payload_length": len(payload), "block_count": len(blocks)})
         total += sum(len(b[0]) for b in blocks)
-        out += spec_segment_bytes(1, i + 1, payload, checksum_algo)
-    records = level1_record_bytes(1, spec_dir_bytes(listed))
+        out += spec_segment_bytes(SEG_TYPES["vec"], i + 1, payload, checksum_algo)
+    records = level1_record_bytes(_TAGS["segment_dir"], spec_dir_bytes(listed))
     root = level0_root_bytes(total_vector_count=total, dimension=dimension, epoch=epoch,
                              l1_manifest_offset=len(out) + HEADER_SIZE, l1_manifest_length=len(records))
-    return out + spec_segment_bytes(5, len(vec_blocks) + 1, records + root, checksum_algo)
+    return out + spec_segment_bytes(SEG_TYPES["manifest"], len(vec_blocks) + 1, records + root, checksum_algo)

@@ -13,18 +13,45 @@ import numpy as np
 from ...errors import Finding, FormatError, Severity, error, warning
 from ...parsing import build, locate, parse
 from . import hashes
+from .segment import SEG_TYPES
 from .spec import (
+    DATA_TYPES,
+    LEVEL0_SIZE,
     LEVEL1_TAGS,
     LEVEL1_VALUES,
     VEC_ID_ENCODING_DELTA,
+    level1_record,
+    spec_manifest_payload,
     spec_vec_block_body,
     spec_vec_id_map,
     spec_vec_payload,
 )
 from .varint import delta_decode
 
-F32, F16, BF16 = 0, 1, 2
-VEC = 1
+_DTYPES = {name: value for value, name in DATA_TYPES.items()}
+F32, F16, BF16 = _DTYPES["f32"], _DTYPES["f16"], _DTYPES["bf16"]
+VEC = SEG_TYPES["vec"]
+SEGMENT_DIR = next(tag for tag, name in LEVEL1_TAGS.items() if name == "segment_dir")
+
+
+def decode_spec_manifest(doc, seg) -> tuple:
+    """(Level0Root, its offset, [(offset, Level-1 record)]) of a spec MANIFEST payload, read with
+    `spec_manifest_payload` (the Level0Root is its last 4096 bytes); FormatError when it does not
+    decode or bytes before the root are no complete record (upstream rejects the manifest)."""
+    path = f"{seg.path}.payload"
+    if seg.payload_length < LEVEL0_SIZE:
+        raise FormatError(f"spec manifest payload of {seg.payload_length} bytes has no {LEVEL0_SIZE}-byte "
+                          "Level0Root", path, seg.payload_offset, "rvf.manifest_unparseable")
+    value = parse(spec_manifest_payload, doc.data, seg.payload_offset, path, seg.payload_length)
+    pos = seg.payload_offset                      # level1 is the payload's first field
+    records = []
+    for rec in value.level1.records:
+        records.append((pos, rec))
+        pos += len(build(level1_record, rec))
+    if value.level1.rest:
+        raise FormatError(f"{len(value.level1.rest)} bytes before the Level0Root are no complete Level-1 record",
+                          f"{path}.level1.records[{len(records)}]", pos, "rvf.manifest_unparseable")
+    return value.level0_root, pos, records        # the root follows the last record
 
 
 def level1_values(manifest) -> list[dict]:
@@ -47,7 +74,7 @@ def spec_segment_dir(doc) -> list | None:
     if doc.latest is None:
         return None
     for item in level1_values(doc.latest):
-        if item["tag"] == 1 and item["value"] is not None:
+        if item["tag"] == SEGMENT_DIR and item["value"] is not None:
             return list(item["value"])
     return None
 
@@ -61,7 +88,7 @@ def listed_vec_segments(doc) -> list:
 
 
 def _payload(doc, seg):
-    return parse(spec_vec_payload, doc.data, seg.payload_offset, f"{seg.path}.spec_vec", seg.payload_length)
+    return parse(spec_vec_payload, doc.data, seg.payload_offset, f"{seg.path}.payload", seg.payload_length)
 
 
 def _matrix(block, entry) -> np.ndarray | None:
@@ -136,7 +163,7 @@ def spec_findings(doc) -> list[Finding]:
 def _block_findings(doc, seg, i: int, entry, block) -> list[Finding]:
     out = []
     at = seg.payload_offset + entry.block_offset
-    path = f"{seg.path}.spec_vec.blocks[{i}]"
+    path = f"{seg.path}.payload.blocks[{i}]"
     ids = block.id_map
     map_at = at + len(block["values"])   # (Container.values is the dict method)
     body_len = len(build(spec_vec_block_body, block, path, entries=[entry], _index=0))
@@ -153,10 +180,10 @@ def _block_findings(doc, seg, i: int, entry, block) -> list[Finding]:
                          map_at + locate(spec_vec_id_map, ids, "restart_interval")))
     if doc.dimension is not None and entry.dim != doc.dimension:
         out.append(error("rvf.vec_dimension", f"block dimension {entry.dim}, Level0Root says {doc.dimension}",
-                         f"{seg.path}.spec_vec.entries[{i}].dim", None))
+                         f"{seg.path}.payload.entries[{i}].dim", None))
     if entry.dtype not in (F32, F16, BF16):
         out.append(Finding(Severity.INFO, "rvf.spec_dtype_not_decoded", f"dtype {entry.dtype} is quantised: the "
-                           "block is kept, its vectors are not decoded to floats", f"{seg.path}.spec_vec.entries[{i}]",
+                           "block is kept, its vectors are not decoded to floats", f"{seg.path}.payload.entries[{i}]",
                            None))
     if any(bytes(block.padding)):
         out.append(warning("rvf.nonzero_padding", "block padding is not zero", f"{path}.padding", None))

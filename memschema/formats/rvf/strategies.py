@@ -8,12 +8,14 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ...parsing import build, locate, parse
+from ...registry import Detection
 from . import hashes
+from .document import RvfDocument
+from .layouts import RUNTIME, SPEC
 from .mutators import MUTATORS, reseal  # noqa: F401 - the fuzzing hooks (memschema.strategies.mutate)
-from .runtime import manifest_payload, witness_payload
+from .runtime_payloads import manifest_payload, witness_payload
 from .segment import SEG_TYPES, segment_header
 from .spec_build import spec_segment_bytes
-from .store import RUNTIME, SPEC, walk
 from .writer import StoreWriter
 
 _ids = st.integers(min_value=0, max_value=40)
@@ -26,8 +28,6 @@ _op = st.one_of(
 
 def store_from_ops(dimension: int, metric: str, ops, seed: int = 0) -> bytes:
     """Run runtime operations through the writer (reopen = a new writer session on the bytes)."""
-    from ...registry import Detection
-    from .store import RvfDocument
     rng = np.random.default_rng(seed)
     writer = StoreWriter(dimension=dimension, metric=metric)
     data = writer.create()
@@ -78,7 +78,7 @@ def valid_files(dialect: str | None = None) -> st.SearchStrategy[bytes]:
 # --- broken files ---------------------------------------------------------------------------
 
 def _segments(data: bytes):
-    return walk(data, RUNTIME)[0]
+    return RvfDocument(Detection("rvf", RUNTIME), data).segments
 
 
 def _rehash(data: bytearray, seg) -> None:

@@ -16,7 +16,7 @@ from construct import Container, ListContainer
 
 from ...errors import Finding, error
 from ...parsing import build, locate, parse
-from .runtime import vec_record_fixed, wasm_manifest_payload, wasm_vec_head, wasm_vec_payload
+from .runtime_payloads import vec_record_fixed, wasm_manifest_payload, wasm_vec_head, wasm_vec_payload
 from .segment import SEG_TYPES, segment_header
 
 WASM_VEC_HEAD = wasm_vec_head.sizeof()
@@ -74,17 +74,17 @@ def wasm_findings(doc) -> list[Finding]:
         if count is None:
             out.append(error("rvf.vec_size", f"VEC payload of {seg.payload_length} bytes is not a "
                              "wasm_export head (u16 count, u32 dimension) + whole records",
-                             f"{seg.path}.payload_length", at))
+                             f"{seg.path}.header.payload_length", at))
             continue
-        head = parse(wasm_vec_head, doc.data, seg.payload_offset, f"{seg.path}.vec", WASM_VEC_HEAD)
+        head = parse(wasm_vec_head, doc.data, seg.payload_offset, f"{seg.path}.payload", WASM_VEC_HEAD)
         if count != head.vector_count:
             out.append(error("rvf.wasm_count_wrapped", f"vector_count {head.vector_count} but the payload "
                              f"holds {count} records: rvf-wasm wrote the count as u16 and its reader loads "
-                             f"only {head.vector_count}", f"{seg.path}.vec.vector_count",
+                             f"only {head.vector_count}", f"{seg.path}.payload.vector_count",
                              seg.payload_offset + locate(wasm_vec_head, head, "vector_count")))
         if doc.dimension is not None and head.dimension != doc.dimension:
             out.append(error("rvf.vec_dimension", f"VEC dimension {head.dimension}, manifest says {doc.dimension}",
-                             f"{seg.path}.vec.dimension",
+                             f"{seg.path}.payload.dimension",
                              seg.payload_offset + locate(wasm_vec_head, head, "dimension")))
     return out
 

@@ -20,12 +20,14 @@ from construct import Container, ListContainer
 from ...dtypes import struct_dtype
 from ...errors import FormatError
 from ...locking import Held
-from ...parsing import build
+from ...parsing import build, constructible
 from ...publish import FileStamp, create_new
 from ...source import append_safely, atomic_write, read_source
 from . import hashes
+from .document import RvfDocument
+from .layouts import RUNTIME
 from .lockfile import WRITER_LOCK
-from .runtime import (
+from .runtime_payloads import (
     IDENTITY_MARKER,
     JOURNAL_DELETE_VECTOR,
     METRICS,
@@ -37,8 +39,7 @@ from .runtime import (
     vec_record_fixed,
     witness_payload,
 )
-from .segment import SEG_TYPES, SEGMENT_MAGIC, SEGMENT_VERSION, segment_header
-from .store import RUNTIME, RvfDocument
+from .segment import SEG_TYPES, header_bytes
 
 PARENT_HASH_WINDOW = 65536
 
@@ -55,13 +56,12 @@ def runtime_parent_hash(parent_bytes) -> bytes:
 
 
 def segment_bytes(seg_type: int, segment_id: int, payload: bytes, content_hash: bytes | None = None) -> bytes:
-    """A packed segment; `content_hash` defaults to the runtime's rotated CRC-32 (rvf-wasm writes zero)."""
+    """A packed segment (every other header field as declared by default: flags, timestamp,
+    checksum_algo, reserved 0); `content_hash` defaults to the runtime's rotated CRC-32 (rvf-wasm
+    writes zero)."""
     digest = hashes.crc32_rotated(payload) if content_hash is None else content_hash
-    header = Container(magic=SEGMENT_MAGIC, version=SEGMENT_VERSION, seg_type=seg_type, flags=0,
-                       segment_id=segment_id, payload_length=len(payload), timestamp_ns=0, checksum_algo=0,
-                       compression=0, reserved_0=0, reserved_1=0,
-                       content_hash=digest, uncompressed_len=0, alignment_pad=0)
-    return build(segment_header, header, "segment_header") + payload
+    return header_bytes(seg_type=seg_type, segment_id=segment_id, payload_length=len(payload),
+                        content_hash=digest) + payload
 
 
 def vec_payload_bytes(ids, vectors, dimension: int, head=vec_head) -> bytes:
@@ -75,10 +75,10 @@ def vec_payload_bytes(ids, vectors, dimension: int, head=vec_head) -> bytes:
     return build(head, Container(dimension=dimension, vector_count=len(ids))) + records.tobytes()
 
 
-def _plain(container) -> Container:
-    """A parsed container without construct's stream reference (so it can be copied)."""
-    return Container((k, bytes(v) if isinstance(v, (bytes, bytearray)) else int(v))
-                     for k, v in container.items() if not k.startswith("_"))
+def _plain(record) -> Container:
+    """A parsed record (Container or numpy record) as plain Python values, to copy and rebuild."""
+    return Container((k, bytes(v) if isinstance(v, (bytes, bytearray, memoryview)) else int(v))
+                     for k, v in constructible(record).items() if not k.startswith("_"))
 
 
 class StoreWriter:

@@ -1,4 +1,5 @@
-"""Payloads of the runtime dialect written by `rvf-runtime` RvfStore (RVF.md 3.3, 3.6-3.8, 3.12).
+"""Payload declarations of the runtime dialect written by `rvf-runtime` RvfStore (RVF.md 3.3,
+3.6-3.8, 3.12), and of the wasm_export dialect's VEC and MANIFEST (RVF.md 5).
 
 Every payload is packed, unaligned, little-endian (except KernelHeader.api_port).  Sizes:
 MANIFEST `22 + 25·seg_count + 4 + 8·del_count` (+ 4 + 68 with the `IDIF` identity); VEC
@@ -28,6 +29,8 @@ from construct import (
     this,
 )
 
+from ...parsing import locate
+from ...walker import parse_value
 from .lineage import file_identity
 from .segment import SegType
 
@@ -81,6 +84,18 @@ manifest_payload_short = Struct(
     "trailing" / GreedyBytes * "0-3 bytes where del_count would start (ignored upstream; kept)",
 ) * "a MANIFEST payload that ends after its directory: upstream reads it with no deletions, no identity"
 
+
+
+def manifest_declaration(data, offset: int, length: int):
+    """`manifest_payload`, or `manifest_payload_short` for a payload that ends before `del_count`
+    (upstream reads it with no deletions and no identity).  Raises FormatError when not even the
+    head is there."""
+    head, _ = parse_value(manifest_head, data, offset, "manifest", offset + length)
+    if length < locate(manifest_payload, head, "del_count") + manifest_payload.del_count.sizeof():
+        return manifest_payload_short
+    return manifest_payload
+
+
 # --- VEC (0x01) -------------------------------------------------------------------------------
 
 
@@ -111,6 +126,12 @@ vec_payload = Struct(
     "records" / Array(this.vector_count, vec_record) * "packed {id, data} records",
     "trailing" / GreedyBytes * "bytes past 6 + n·(8 + 4·dim): invalid, kept",
 )
+
+
+def vec_payload_size(vector_count: int, dimension: int) -> int:
+    """Bytes of a VEC payload holding `vector_count` records of `dimension` (6 + n·(8 + 4·dim) in the
+    runtime and wasm_export heads alike), from the declarations."""
+    return vec_head.sizeof() + vector_count * vec_record_fixed(dimension).sizeof()
 
 # --- JOURNAL (0x04) ---------------------------------------------------------------------------
 
