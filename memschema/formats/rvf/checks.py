@@ -176,10 +176,10 @@ def _runtime_manifest(latest) -> list[Finding]:
                            "del_count, no deleted ids, no identity (upstream reads no deletions)",
                            f"{path}.del_count", base + locate(manifest_payload_short, v, "trailing")))
     if v.get("identity_marker") is not None:
-        at = base + locate(manifest_payload, v, "identity_marker")
-        if v.identity_marker != IDENTITY_MARKER:
+        if v.identity_marker != IDENTITY_MARKER:   # located only when reported: a clean file sizes nothing
             out.append(warning("rvf.manifest_trailing_bytes", "bytes after the deleted ids are not an IDIF "
-                               "identity trailer (ignored upstream, kept)", f"{path}.identity_marker", at))
+                               "identity trailer (ignored upstream, kept)", f"{path}.identity_marker",
+                               base + locate(manifest_payload, v, "identity_marker")))
         elif v.file_identity is None:
             out.append(warning("rvf.identity_truncated", f"IDIF marker followed by {len(v.trailing)} bytes, fewer "
                                "than a FileIdentity: identity unknown", f"{path}.file_identity",
