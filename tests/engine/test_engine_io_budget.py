@@ -19,7 +19,7 @@ from memschema.formats.mem8.native_store import NativeDocument
 from memschema.formats.mem8.t8r_store import T8RDocument
 from memschema.jsonify import write_json
 
-BIG = bincode.encode_bytes(bytes(range(256)) * 600)      # 153,600 value bytes: over KEEP_VALUE
+BIG = bincode.encode_bytes(bytes(range(256)) * 600)      # 153,600 value bytes
 
 
 def _t8r(value: bytes = BIG) -> bytes:

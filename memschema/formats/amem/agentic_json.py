@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ...errors import FormatError
-from ...jsonify import Stream
 from ...timestamps import stamp
 from . import agentic
 from .detect import AGENTIC
-from .tables import census, enum_name, f32, ints, pairs
+from .tables import census, enum_name, f32, ints, nodes_json, pairs
 
 if TYPE_CHECKING:  # pragma: no cover
     from .agentic_store import AgenticDocument
@@ -23,11 +22,7 @@ def agentic_json(doc: AgenticDocument, stream: bool = False) -> dict:
     """`stream`: the nodes (and their contents) produced one at a time while written."""
     out = {"format": "amem", "layout": AGENTIC, "variant": AGENTIC,
            **doc.sections_json("header", "nodes", "edges", "index")}
-    nodes = (_node_json(doc, i, node) for i, node in enumerate(out["nodes"]))
-    out["nodes"] = Stream(nodes) if stream else list(nodes)
-    out["indexes"] = index_json(doc)
-    out["findings"] = [f.to_json() for f in doc.check()]
-    return out
+    return nodes_json(doc, out, _node_json, index_json, stream)
 
 
 def _node_json(doc: AgenticDocument, i: int, node: dict) -> dict:

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ...errors import FormatError
-from ...jsonify import Stream, declared
+from ...jsonify import declared
 from ...timestamps import stamp
 from . import spec_v1
 from .detect import SPEC_V1
-from .tables import census, f32, ints, pairs
+from .tables import census, f32, ints, nodes_json, pairs
 
 if TYPE_CHECKING:  # pragma: no cover
     from .spec_store import SpecDocument
@@ -25,11 +25,7 @@ def spec_json(doc: SpecDocument, stream: bool = False) -> dict:
     placed = doc.parsed.placed["content"]
     out["content"] = {"offset": placed.start, "length": placed.end - placed.start,
                       "frame": declared(spec_v1.lz4_frame, placed.value) if isinstance(placed.value, dict) else None}
-    nodes = (_node_json(doc, i, node) for i, node in enumerate(out["nodes"]))
-    out["nodes"] = Stream(nodes) if stream else list(nodes)
-    out["indexes"] = index_json(doc)
-    out["findings"] = [f.to_json() for f in doc.check()]
-    return out
+    return nodes_json(doc, out, _node_json, index_json, stream)
 
 
 def _node_json(doc: SpecDocument, i: int, node: dict) -> dict:

@@ -14,6 +14,7 @@ from construct import Container
 
 from ...document import Document
 from ...errors import FormatError
+from ...jsonify import Stream
 from ...layout import Layout
 from ...parsing import parse
 from ...registry import Detection
@@ -43,6 +44,16 @@ def plain(values, rows: int = 1 << 16) -> Iterator:
     over millions of records run on ints without holding them all as Python objects."""
     for at in range(0, len(values), rows):
         yield from (values[at:at + rows].tolist() if isinstance(values, np.ndarray) else values[at:at + rows])
+
+
+def nodes_json(doc, out: dict, node_json, index_json, stream: bool) -> dict:
+    """`out` (the declared sections) completed: each node by `node_json(doc, i, node)` (produced
+    while written when `stream`), the decoded indexes, the findings."""
+    nodes = (node_json(doc, i, node) for i, node in enumerate(out["nodes"]))
+    out["nodes"] = Stream(nodes) if stream else list(nodes)
+    out["indexes"] = index_json(doc)
+    out["findings"] = [f.to_json() for f in doc.check()]
+    return out
 
 
 def enum_name(names: dict, value: int):

@@ -17,7 +17,6 @@ from .codecs import CodecError, bincode, token_lzw, zlib_frame
 from .native import t8r_frame_header
 
 MAX_FRAME_LEN = 64 << 20
-KEEP_VALUE = 64 << 10     # decoded values up to this size stay in memory; larger ones are decoded again when read
 FRAME_HEADER_SIZE = t8r_frame_header.sizeof()
 _CRC_COVERS = field_offset(t8r_frame_header, "header_crc32")   # the bytes before header_crc32
 _HEADERS = struct_dtype(t8r_frame_header)
@@ -45,25 +44,6 @@ def encode_frame(key: str, value: bytes, compress: Callable[[bytes], bytes] = zl
     """Frame header + compressed bytes of `Record {key, value}`."""
     header, compressed = frame_fields(key, value, compress)
     return build(t8r_frame_header, header, "frame") + compressed
-
-
-def kept(value: bytes) -> bytes | None:
-    """`value` if a loaded journal keeps it in memory, else None (decoded again when read)."""
-    return value if len(value) <= KEEP_VALUE else None
-
-
-def live_units(units) -> dict:
-    """Key -> the record (native) or frame (T8R) holding its live value: last write wins, a
-    tombstone deletes the key; nothing is decoded."""
-    view: dict = {}
-    for u in units:
-        if u.key is None:
-            continue
-        if u.tombstoned:
-            view.pop(u.key, None)
-        else:
-            view[u.key] = u
-    return view
 
 
 def header_problems(header, stored: bytes | None = None) -> list[tuple[str, str, str]]:
