@@ -333,23 +333,31 @@ class _Generator:
         entry["type"] = {"switch-on": on, "cases": cases}
         return []
 
+    def snapshot(self) -> tuple[dict, dict]:
+        """The types made so far, to go back to when a declaration turns out inexpressible."""
+        return dict(self.types), dict(self.ksy.type_names)
+
+    def kept_as_bytes(self, before: tuple[dict, dict], where: str, exc: Unsupported) -> None:
+        """Forget the types made since `before` (that declaration stays bytes) and list it as opaque."""
+        self.types.clear()
+        self.types.update(before[0])
+        self.ksy.type_names = before[1]
+        self.ksy.opaque.append(f"{where}: {exc}")
+
     def _if_else_bytes(self, decl, entry: dict, scope: Scope, hint: str, doc: str, where: str) -> list[dict]:
         """IfThenElse(cond, x, GreedyBytes): a switch on the condition whose only case is x (Kaitai
         keeps the bytes of a switch without a matching case)."""
         if "size" not in entry:
             entry["size-eos"] = True
         sub: dict = {}
-        types, names = dict(self.types), dict(self.ksy.type_names)
+        before = self.snapshot()
         try:
             self.body(decl.thensubcon, sub, scope, hint, doc, where)
             if set(sub) != {"type"} or isinstance(sub["type"], dict):
                 raise Unsupported(f"{where}: IfThenElse branch is not a type")
         except Unsupported as exc:     # the branch stays bytes (an LZ4 frame: Kaitai cannot end its blocks)
-            self.types.clear()
-            self.types.update(types)
-            self.ksy.type_names = names
+            self.kept_as_bytes(before, where, exc)
             entry["-note"] = f"(kept as bytes: memschema decodes this; {exc})"
-            self.ksy.opaque.append(f"{where}: {exc}")
             return []
         entry["type"] = {"switch-on": f"({self.expr(decl.condfunc, scope)}) != 0", "cases": {True: sub["type"]}}
         return []

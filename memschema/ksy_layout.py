@@ -117,17 +117,14 @@ class _Root:
                     entry["size"] = self.expr(section.size, scope)
             return entry, entries, None
         decl = c.GreedyRange(section.decl) if section.count is EOF else c.Array(section.count, section.decl)
-        types, names = dict(gen.types), dict(gen.ksy.type_names)
+        before = gen.snapshot()
         try:
             entries = gen.member(decl, kid, section.name, section.doc, scope, where)
         except Unsupported as exc:
             if section.count is not EOF:
                 raise
             # records until the end that Kaitai cannot tell apart: the rest of the file as bytes
-            gen.types.clear()
-            gen.types.update(types)
-            gen.ksy.type_names = names
-            gen.ksy.opaque.append(f"{where}: {exc}")
+            gen.kept_as_bytes(before, where, exc)
             return {"id": kid, "size-eos": True,
                     "doc": f"{section.doc} (kept as bytes: memschema parses these records; {exc})"}, [], None
         entry = entries.pop()
