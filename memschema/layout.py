@@ -27,6 +27,7 @@ import numpy as np
 from .errors import FormatError
 from .parsing import RAW_ERRORS
 from .records import as_dtype, serialize_elements, serialize_one, set_path
+from .sized_records import follow, sized_record
 from .walker import Leaf, Walker, Window, element_dtype, evaluate, frombuffer, root_context
 
 
@@ -37,6 +38,7 @@ class _Eof:
 
 EOF = _Eof()   # count: records until the end; size: up to the end of the file
 FILE_SIZE = "_file_size"   # context key holding the file's size, for expressions
+FAR = np.iinfo(np.int64).max // 4   # a view start or length past the end of every file (sums of two stay in int64)
 
 
 @dataclass(frozen=True)
@@ -561,8 +563,10 @@ class Parsed(Mapping):
                 placed.end = end
             return placed
         values: list = []
-        offsets = array("q")
-        at = pos
+        offsets, at = array("q"), pos
+        plan = sized_record(section.decl) if self.lazy else None
+        if plan is not None:   # only the starts are kept: follow the lengths, walk where the chain stops
+            offsets, at = follow(plan, self.data, pos, end, count)
         while (count is None and at < end) or (count is not None and len(offsets) < count):
             ctx._index = len(offsets)
             try:
@@ -596,11 +600,17 @@ class Parsed(Mapping):
         return base + int(row[view.offset]), int(row[view.length])
 
     def view_spans(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(absolute starts, lengths) of every element of a view, as int64 arrays.  A start or length
+        that reaches past the end of the file is `FAR` (past every file), so `start + length` never
+        wraps: a hostile u64 offset must not come back as a small one (exact values: `view_span`)."""
         view = self.layout.view(name)
         table = self[view.table]
         base = evaluate(view.base, self.context)
-        starts = np.asarray(table[view.offset], dtype=np.int64) + base
-        return starts, np.asarray(table[view.length], dtype=np.int64)
+        limit = len(self.data)
+        offsets, lengths = np.asarray(table[view.offset]), np.asarray(table[view.length])
+        starts = np.where((offsets < 0) | (offsets > limit - base), FAR, offsets.astype(np.int64, copy=False) + base)
+        lengths = np.where((lengths < 0) | (lengths > limit), FAR, lengths.astype(np.int64, copy=False))
+        return starts.astype(np.int64, copy=False), lengths.astype(np.int64, copy=False)
 
     def view_element(self, name: str, i: int):
         """Element `i` of a view, parsed within its span (FormatError when the span leaves the file)."""

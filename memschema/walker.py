@@ -144,6 +144,14 @@ def frombuffer(data, dtype: np.dtype, count: int, offset: int) -> np.ndarray:
     return np.frombuffer(data, dtype=dtype, count=count, offset=offset)
 
 
+def gather(data, dtype: np.dtype, offsets: np.ndarray) -> np.ndarray:
+    """A table (copy) of the records of `dtype` that start at `offsets` (each inside `data`)."""
+    if not len(offsets):
+        return np.zeros(0, dtype)
+    raw = np.frombuffer(data, np.uint8)
+    return raw[np.asarray(offsets, np.int64)[:, None] + np.arange(dtype.itemsize)].view(dtype)[:, 0]
+
+
 def _strip(sc: c.Construct) -> c.Construct:
     while isinstance(sc, c.Renamed):
         sc = sc.subcon

@@ -194,3 +194,20 @@ def test_amem_a_large_node_id_costs_a_finding_not_a_dense_table():
     exercise_bounded(big)
     found = [f for f in memschema.validate(big).findings if f.code == "amem.doc_lengths_mismatch"]
     assert found and found[0].path == "indexes.doc_lengths.count"
+
+
+@pytest.mark.parametrize("stored_offset, length", [
+    (0x7FFFFFFFFFFF4140, 60_000),   # found by CI's fuzz run: start + length wrapped past int64
+    (2**64 - 5, 40),                # as int64 this is -5: plus the block start it would land inside the file
+], ids=["wraps_int64", "u64_reads_as_negative"])
+def test_amem_a_content_offset_past_every_file_is_out_of_bounds(stored_offset, length):
+    data, _ = write_agentic(Model(dimension=4, nodes=[Node("alpha", id=0), Node("beta", id=1)]))
+    doc = memschema.load(data)
+    at, at_length = doc.node_offset(0, "content_offset"), doc.node_offset(0, "content_length")
+    bad = bytearray(data)
+    struct.pack_into("<Q", bad, at, stored_offset)
+    struct.pack_into("<I", bad, at_length, length)
+    exercise_bounded(bytes(bad))
+    found = [f for f in memschema.validate(bytes(bad)).findings if f.code == "amem.content_out_of_bounds"]
+    assert [(f.severity, f.path, f.offset) for f in found] == [("error", "nodes[0].content_length", at_length)]
+    assert "runs past the end" in found[0].message

@@ -68,8 +68,7 @@ class AgenticDocument(AmemTables):
         return starts, lengths, prefixes
 
     def blob_span(self, i: int) -> tuple[int, int]:
-        starts, lengths, _ = self.blobs
-        return int(starts[i]), int(lengths[i])
+        return self.parsed.view_span("content", i)
 
     def blob(self, i: int) -> bytes:
         """The stored blob of node `i` (u32 size + LZ4 block), exactly as in the file."""

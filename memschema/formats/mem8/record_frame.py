@@ -18,15 +18,15 @@ from .native import t8r_frame_header
 
 MAX_FRAME_LEN = 64 << 20
 FRAME_HEADER_SIZE = t8r_frame_header.sizeof()
-_CRC_COVERS = field_offset(t8r_frame_header, "header_crc32")   # the bytes before header_crc32
-_HEADERS = struct_dtype(t8r_frame_header)
+HEADER_CRC_COVERS = field_offset(t8r_frame_header, "header_crc32")   # the bytes before header_crc32
+FRAME_HEADERS = struct_dtype(t8r_frame_header)
 _SCAN = 1 << 20        # candidate offsets examined per numpy pass
 LENGTH_FIELDS = ("compressed_len", "raw_len")
 
 
 def header_crc(header) -> int:
     """CRC-32 of the header bytes that precede `header_crc32`."""
-    return zlib.crc32(build(t8r_frame_header, header, "frame")[:_CRC_COVERS])
+    return zlib.crc32(build(t8r_frame_header, header, "frame")[:HEADER_CRC_COVERS])
 
 
 def frame_fields(key: str, value: bytes, compress: Callable[[bytes], bytes] = zlib_frame.deflate
@@ -51,7 +51,7 @@ def header_problems(header, stored: bytes | None = None) -> list[tuple[str, str,
     the header's bytes as they are in the file (saves building them again)."""
     out = []
     raw = build(t8r_frame_header, header, "frame") if stored is None else stored
-    if zlib.crc32(raw[:_CRC_COVERS]) != header["header_crc32"]:
+    if zlib.crc32(raw[:HEADER_CRC_COVERS]) != header["header_crc32"]:
         out.append(("header_crc_mismatch", "frame header CRC does not match its first 12 bytes", "header_crc32"))
     for name in LENGTH_FIELDS:
         if not 1 <= header[name] <= MAX_FRAME_LEN:
@@ -92,7 +92,7 @@ def next_frame(buf, start: int) -> int | None:
     are checked further."""
     for first in range(start, len(buf) - FRAME_HEADER_SIZE + 1, _SCAN):
         n = min(_SCAN, len(buf) - FRAME_HEADER_SIZE + 1 - first)
-        heads = np.ndarray((n,), dtype=_HEADERS, buffer=buf, offset=first, strides=(1,))
+        heads = np.ndarray((n,), dtype=FRAME_HEADERS, buffer=buf, offset=first, strides=(1,))
         room = len(buf) - FRAME_HEADER_SIZE - first - np.arange(n)
         size, raw = heads["compressed_len"], heads["raw_len"]
         plausible = (size >= 1) & (size <= np.minimum(room, MAX_FRAME_LEN)) & (raw >= 1) & (raw <= MAX_FRAME_LEN)

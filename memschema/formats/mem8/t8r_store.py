@@ -4,8 +4,11 @@ are `None` values), the live view, and the append writer (`put`, `forget`, `comm
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import zlib
+from collections.abc import Iterator, Sequence
+from itertools import chain
 
+import numpy as np
 from construct import Container
 
 from ...budget import Meter
@@ -15,42 +18,94 @@ from ...jsonify import Hex, materialize
 from ...parsing import build, field_offset, parse
 from ...publish import FileStamp
 from ...registry import Detection
-from ...walker import parse_value
+from ...walker import gather, parse_value
 from .appending import AppendOnly
 from .codecs import CodecError, bincode
 from .native import t8r_frame_header
-from .record_frame import FRAME_HEADER_SIZE, decode_compressed, encode_frame, header_problems
+from .record_frame import (
+    FRAME_HEADER_SIZE,
+    FRAME_HEADERS,
+    HEADER_CRC_COVERS,
+    LENGTH_FIELDS,
+    MAX_FRAME_LEN,
+    decode_compressed,
+    encode_frame,
+    header_problems,
+)
 from .t8r import FILE_HEADER_SIZE, t8r_file_header, t8r_frame, t8r_layout
 
 P = "t8r."
 COMPRESSED_AT = field_offset(t8r_frame, "compressed")
+HEADER_FIELDS = FRAME_HEADERS.names
 
 
-@dataclass
+def _first_untrusted(buf, offsets: np.ndarray, heads: np.ndarray) -> int | None:
+    """Index of the first frame whose header fails `header_problems` (lengths checked for all at
+    once, then the header CRCs in order)."""
+    lengths_ok = np.ones(len(heads), bool)
+    for name in LENGTH_FIELDS:
+        lengths_ok &= (heads[name] >= 1) & (heads[name] <= MAX_FRAME_LEN)
+    first_bad_length = int(np.argmin(lengths_ok)) if not lengths_ok.all() else len(heads)
+    view = memoryview(buf)
+    crc, stored = zlib.crc32, heads["header_crc32"].tolist()
+    for i, at in enumerate(offsets[:first_bad_length].tolist()):
+        if crc(view[at:at + HEADER_CRC_COVERS]) != stored[i]:
+            return i
+    return None if first_bad_length == len(heads) else first_bad_length
+
+
 class Frame:
-    """One record frame (superseded ones and tombstones included)."""
+    """One record frame (superseded ones and tombstones included).  Its record is decoded when
+    `key`, `value`, `crc_ok` or `problem` is first asked (`raw_len` charged to the meter then);
+    checking it (`problem`, `crc_ok`) keeps the key but not the value, so validation holds one
+    record at a time."""
 
-    offset: int
-    header: Container
-    compressed: bytes
-    key: str | None = None
-    value: bytes | None = None
-    crc_ok: bool = True
-    problem: Finding | None = None
+    __slots__ = ("offset", "header", "compressed", "_path", "_meter", "_state", "_key", "_value", "_crc_ok",
+                 "_problem")
+
+    def __init__(self, offset: int, header: Container, compressed, path: str, meter: Meter | None = None,
+                 problem: Finding | None = None):
+        self.offset, self.header, self.compressed = offset, header, compressed
+        self._path, self._meter = path, meter
+        self._key = self._value = None
+        self._crc_ok, self._problem = problem is None, problem
+        self._state = 2 if problem is not None else 0   # 0 not decoded, 1 checked, 2 decoded
+
+    def _decoded(self, keep: bool = True) -> Frame:
+        if self._state == 2 or (self._state == 1 and not keep):
+            return self
+        try:
+            key, value = decode_compressed(self.header, self.compressed, self._meter, f"{self._path}.compressed",
+                                           self.offset + COMPRESSED_AT)
+        except CodecError as exc:
+            self._crc_ok = exc.code != "payload_crc_mismatch"
+            self._problem = error(P + exc.code, exc.message, f"{self._path}.compressed", self.offset + COMPRESSED_AT)
+            self._state = 2
+            return self
+        self._key, self._state = key, 1
+        if keep:
+            self._value, self._state = value, 2
+        return self
+
+    @property
+    def key(self) -> str | None:
+        return self._decoded(keep=False)._key
+
+    @property
+    def value(self) -> bytes | None:
+        return self._decoded()._value
+
+    @property
+    def crc_ok(self) -> bool:
+        return self._decoded(keep=False)._crc_ok
+
+    @property
+    def problem(self) -> Finding | None:
+        return self._decoded(keep=False)._problem
 
     @property
     def tombstoned(self) -> bool:
         return self.value == bincode.NONE
-
-    def decode(self, path: str, meter: Meter | None = None) -> Frame:
-        """Key and value (`raw_len` charged to `meter` first), or the codec error that stopped them."""
-        try:
-            self.key, self.value = decode_compressed(self.header, self.compressed, meter, f"{path}.compressed",
-                                                     self.offset + COMPRESSED_AT)
-        except CodecError as exc:
-            self.crc_ok = exc.code != "payload_crc_mismatch"
-            self.problem = error(P + exc.code, exc.message, f"{path}.compressed", self.offset + COMPRESSED_AT)
-        return self
 
     def to_json(self) -> dict:
         return materialize(self.json_item())
@@ -63,6 +118,39 @@ class Frame:
         if self.problem:
             out["error"] = self.problem.to_json()
         return out
+
+
+class Frames(Sequence):
+    """The journal's frames in file order: those the layout placed (a `Frame` is made when first
+    asked, from the header table) and those appended or cut short since (`append`)."""
+
+    def __init__(self, data, offsets: np.ndarray, heads: np.ndarray, meter: Meter | None):
+        self._data, self._offsets, self._heads, self._meter = data, offsets, heads, meter
+        self._made: list[Frame | None] = [None] * len(offsets)
+        self._more: list[Frame] = []
+
+    def __len__(self) -> int:
+        return len(self._made) + len(self._more)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        n = len(self._made)
+        if i < 0:
+            i += len(self)
+        if i >= n:
+            return self._more[i - n]
+        frame = self._made[i]
+        if frame is None:
+            at = int(self._offsets[i])
+            header = Container(zip(HEADER_FIELDS, self._heads[i].tolist()))
+            start = at + COMPRESSED_AT
+            frame = self._made[i] = Frame(at, header, self._data[start:start + header.compressed_len],
+                                          f"frames[{i}]", self._meter)
+        return frame
+
+    def append(self, frame: Frame) -> None:
+        self._more.append(frame)
 
 
 def file_header() -> bytes:
@@ -96,17 +184,21 @@ class T8RDocument(AppendOnly, Journal):
         if len(buf) < FILE_HEADER_SIZE:
             raise FormatError(f"file is {len(buf)} bytes, the T8R header needs {FILE_HEADER_SIZE}", "header", 0,
                               P + "truncated")
-        self.parsed = self.layout.parse(buf)
+        self.parsed = self.layout.parse(buf, lazy=True)
         self.fields = self.parsed
         self.header = self.parsed.header
         self.findings: list[Finding] = []
-        self.frames: list[Frame] = []
+        self._appended_values: list = []
         placed = self.parsed.placed["frames"]
-        self.frame_values = list(placed.value)   # every frame the layout placed, then the appended ones
-        for i, (at, value) in enumerate(zip(placed.offsets, placed.value)):
-            if self._untrusted(value.header, at, i):
-                return
-            self.frames.append(Frame(at, value.header, bytes(value.compressed)).decode(f"frames[{i}]", self.meter))
+        offsets = np.asarray(placed.offsets, np.int64)
+        heads = gather(buf, FRAME_HEADERS, offsets)
+        bad = _first_untrusted(buf, offsets, heads)
+        trusted = len(offsets) if bad is None else bad
+        self.frames = Frames(buf, offsets[:trusted], heads[:trusted], self.meter)
+        if bad is not None:
+            at = int(offsets[bad])
+            self._untrusted(parse(t8r_frame_header, buf, at, f"frames[{bad}].header"), at, bad)
+            return
         tail = placed.tail
         if tail is None:
             return
@@ -118,17 +210,21 @@ class T8RDocument(AppendOnly, Journal):
             self.torn_tail = TornTail(tail.offset, tail.length,
                                       f"frame needs {FRAME_HEADER_SIZE + header.compressed_len} bytes")
 
+    @property
+    def frame_values(self) -> Iterator:
+        """Every frame the layout placed, as declared (parsed when asked), then the appended ones."""
+        return chain(self.parsed.placed["frames"].value, self._appended_values)
+
     def _untrusted(self, header, at: int, i: int) -> bool:
         """A frame header whose extent cannot be trusted ends the replay (upstream's open fails)."""
-        problems = header_problems(header)
+        problems = header_problems(header, bytes(self.parsed.data[at:at + FRAME_HEADER_SIZE]))
         if not problems:
             return False
         path = f"frames[{i}]"
         for code, message, name in problems:
             self.findings.append(error(P + code, message, f"{path}.header.{name}",
                                        at + field_offset(t8r_frame, f"header.{name}")))
-        frame = Frame(at, header, b"", crc_ok=False, problem=self.findings[-1])
-        self.frames.append(frame)
+        self.frames.append(Frame(at, header, b"", path, problem=self.findings[-1]))
         self.findings.append(error(P + "undecoded", f"{len(self.parsed.data) - at} bytes from this frame on are "
                                    "not decoded", path, at))
         return True
@@ -143,9 +239,10 @@ class T8RDocument(AppendOnly, Journal):
     def _put(self, key: str, value: bytes) -> None:
         piece = encode_frame(key, value)
         at = self._append(piece)
-        parsed, _ = parse_value(t8r_frame, piece, 0, f"frames[{len(self.frames)}]")
-        self.frame_values.append(parsed)
-        self.frames.append(Frame(at, parsed.header, bytes(parsed.compressed)).decode(f"frames[{len(self.frames)}]"))
+        path = f"frames[{len(self.frames)}]"
+        parsed, _ = parse_value(t8r_frame, piece, 0, path)
+        self._appended_values.append(parsed)
+        self.frames.append(Frame(at, parsed.header, bytes(parsed.compressed), path))
 
     def put(self, key: str, value: bytes) -> None:
         """Append `Record {key, value}` (`value`: bincode of the stored value)."""
