@@ -1,6 +1,6 @@
 """Fuzz every registered format with atheris for a bounded time.
 
-    python fuzz/run_all.py [--seconds N] [--format F ...] [--corpus DIR]
+    python fuzz/run_all.py [--seconds N] [--format F ...] [--seed S]
 
 For each format of `memschema.list_formats()` a subprocess runs `fuzz/harness.py` for N seconds,
 seeded with the corpus files detected as that format (`tests/corpus/*/`), with the
@@ -14,6 +14,7 @@ mutators that keep checksums valid); a crash, timeout or out-of-memory input is 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -78,7 +80,7 @@ def minimal_seeds(fmt: str) -> list[bytes]:
     return seeds or [fmt.encode()]
 
 
-def run_format(fmt: str, seconds: int, seeds: list[Path]) -> dict:
+def run_format(fmt: str, seconds: int, seeds: list[Path], seed: int = 0) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"memschema-fuzz-{fmt}-"))
     try:
         for i, path in enumerate(seeds):
@@ -95,7 +97,7 @@ def run_format(fmt: str, seconds: int, seeds: list[Path]) -> dict:
         stats = work / "mutator-execs.json"
         cmd = [sys.executable, str(HERE / "harness.py"), "--format", fmt,
                f"-max_total_time={seconds}", "-timeout=10", "-rss_limit_mb=2048", "-max_len=65536",
-               f"-artifact_prefix={CRASHES}/{fmt}-", "-print_final_stats=1", str(work)]
+               f"-artifact_prefix={CRASHES}/{fmt}-", "-print_final_stats=1", f"-seed={seed}", str(work)]
         started = time.monotonic()
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 300, cwd=ROOT,
                               env={**os.environ, "MEMSCHEMA_FUZZ_STATS": str(stats)})
@@ -115,10 +117,22 @@ def run_format(fmt: str, seconds: int, seeds: list[Path]) -> dict:
             "log": log if crashed else "", "returncode": proc.returncode}
 
 
+def replay_line(path: Path) -> str:
+    """The crashing input in a form a CI log keeps: decode with
+    `python -c "import base64,zlib,sys; sys.stdout.buffer.write(zlib.decompress(base64.b64decode(sys.argv[1])))" B64`."""
+    try:
+        return base64.b64encode(zlib.compress(path.read_bytes(), 9)).decode()
+    except OSError as exc:
+        return f"(unreadable: {exc})"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=int, default=60, help="fuzzing time per format (default 60)")
     ap.add_argument("--format", action="append", help="only this format (repeatable)")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="libFuzzer's random seed (default 0: a new one each run); CI fixes it so that a failure "
+                         "replays exactly")
     args = ap.parse_args(argv)
     formats = [f.name for f in memschema.list_formats()]
     if args.format:
@@ -129,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = corpus_by_format()
     failed = False
     for fmt in formats:
-        result = run_format(fmt, args.seconds, seeds.get(fmt, []))
+        result = run_format(fmt, args.seconds, seeds.get(fmt, []), args.seed)
         status = "CRASH" if result["crashed"] else "ok"
         print(f"{fmt:10} {status:5} {result['execs']:9d} execs in {result['seconds']:6.1f} s "
               f"({result['execs_per_s']:8.1f} exec/s), {result['seeds']} corpus seeds", flush=True)
@@ -141,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
             print(result["log"][-6000:], file=sys.stderr)
             for path in result["artifacts"]:
                 print(f"  crashing input: {path}", file=sys.stderr)
+                print(f"  the same input, to replay where that file is gone (base64 of its zlib):\n"
+                      f"  {replay_line(Path(path))}", file=sys.stderr)
     return 1 if failed else 0
 
 
