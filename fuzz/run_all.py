@@ -117,9 +117,12 @@ def run_format(fmt: str, seconds: int, seeds: list[Path], seed: int = 0) -> dict
             "log": log if crashed else "", "returncode": proc.returncode}
 
 
+UNPACK = ('python -c "import base64, sys, zlib; '
+          'sys.stdout.buffer.write(zlib.decompress(base64.b64decode(sys.argv[1])))" B64 > input.bin')
+
+
 def replay_line(path: Path) -> str:
-    """The crashing input in a form a CI log keeps: decode with
-    `python -c "import base64,zlib,sys; sys.stdout.buffer.write(zlib.decompress(base64.b64decode(sys.argv[1])))" B64`."""
+    """The crashing input in a form a CI log keeps (`UNPACK` gives the bytes back)."""
     try:
         return base64.b64encode(zlib.compress(path.read_bytes(), 9)).decode()
     except OSError as exc:
@@ -155,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             print(result["log"][-6000:], file=sys.stderr)
             for path in result["artifacts"]:
                 print(f"  crashing input: {path}", file=sys.stderr)
-                print(f"  the same input, to replay where that file is gone (base64 of its zlib):\n"
+                print(f"  the same input where that file is gone (B64 below; {UNPACK}):\n"
                       f"  {replay_line(Path(path))}", file=sys.stderr)
     return 1 if failed else 0
 

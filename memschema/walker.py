@@ -319,8 +319,9 @@ def _own_field(expr, earlier: set) -> str | None:
 
 @cache
 def _plain_plan(sc: c.Struct) -> tuple | None:
-    """(steps, needs_context): steps are ("fmt", struct.Struct, names), ("bytes", length, name)
-    with length an int, ("field", name) or an expression, and ("const", name, step, value)."""
+    """(steps, needs_context): steps are ("fmt", struct.Struct, names), ("adapt", struct.Struct,
+    name, adapter) for an adapted number (Enum...), ("bytes", length, name) with length an int,
+    ("field", name) or an expression, and ("const", name, step, value)."""
     steps: list = []
     earlier: set = set()
     needs_context = False
@@ -334,6 +335,10 @@ def _plain_plan(sc: c.Struct) -> tuple | None:
             const, inner = inner.value, _strip(inner.subcon)
         if isinstance(inner, c.FormatField) and inner.fmtstr[0] in "<>":
             step = ("fmt", inner.fmtstr, name)
+        elif isinstance(inner, c.Adapter) and isinstance(_strip(inner.subcon), c.FormatField) \
+                and _strip(inner.subcon).fmtstr[0] in "<>":   # Enum, FlagsEnum...: decoded in context
+            needs_context = True
+            step = ("adapt", _strip(inner.subcon).fmtstr, name, inner)
         elif isinstance(inner, c.Bytes):
             length = inner.length
             own = _own_field(length, earlier)
@@ -346,13 +351,15 @@ def _plain_plan(sc: c.Struct) -> tuple | None:
             return None
         if name:
             earlier.add(name)
+        if const is not None and step[0] == "adapt":
+            return None
         if const is not None:
             steps.append(("const", name, step, const))
         elif step[0] == "fmt" and steps and steps[-1][0] == "fmt" and steps[-1][1][0] == step[1][0]:
             steps[-1] = ("fmt", steps[-1][1] + step[1][1:], steps[-1][2] + (name,))
         else:
             steps.append(("fmt", step[1], (name,)) if step[0] == "fmt" else step)
-    return tuple((kind, struct.Struct(a), b) if kind == "fmt" else (kind, a, b, *rest)
+    return tuple((kind, struct.Struct(a), b, *rest) if kind in ("fmt", "adapt") else (kind, a, b, *rest)
                  for kind, a, b, *rest in steps), needs_context
 
 
@@ -370,6 +377,18 @@ def _run_plain(plan: tuple, w: Walker, sc: c.Struct, pos: int, end: int, ctx):
             for name, value in zip(names, fmt.unpack_from(data, pos)):
                 if name:
                     obj[name] = sub[name] = value
+            pos += fmt.size
+            continue
+        if kind == "adapt":
+            fmt, name, adapter = step[1], step[2], step[3]
+            if pos + fmt.size > end:
+                return None
+            try:
+                value = adapter._decode(fmt.unpack_from(data, pos)[0], sub, name)
+            except RAW_ERRORS:
+                return None
+            if name:
+                obj[name] = sub[name] = value
             pos += fmt.size
             continue
         if kind == "const":

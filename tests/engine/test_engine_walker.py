@@ -4,7 +4,7 @@ the field-by-field walk (and of construct)."""
 from __future__ import annotations
 
 import pytest
-from construct import Bytes, Const, Default, Int8ul, Int16ub, Int32ul, Struct, this
+from construct import Bytes, Const, Default, Enum, FlagsEnum, Int8ul, Int16ub, Int16ul, Int32ul, Struct, this
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,11 +13,26 @@ from memschema.walker import _plain_plan, parse_value
 
 record = Struct("magic" / Const(b"RC"), "kind" / Int8ul, "size" / Int32ul, "big" / Int16ub,
                 "flag" / Default(Int8ul, 1), "data" / Bytes(this.size), "tail" / Int8ul)
+adapted = Struct("kind" / Enum(Int8ul, vec=1, manifest=2), "flags" / FlagsEnum(Int16ul, signed=1, sealed=4),
+                 "n" / Int8ul, "data" / Bytes(this.n))
 
 
 def test_plain_structs_get_a_plan_and_others_do_not():
     assert _plain_plan(record) is not None
     assert _plain_plan(Struct("a" / Int8ul, "b" / Struct("c" / Int8ul))) is None
+    assert [step[0] for step in _plain_plan(adapted)[0]] == ["adapt", "adapt", "fmt", "bytes"]
+
+
+@given(st.integers(0, 255), st.integers(0, 65535), st.binary(max_size=20))
+def test_adapted_numbers_are_construct_values(kind, flags, data):
+    """Enum and FlagsEnum fields decode in the plan as construct decodes them (unknown values too)."""
+    raw = adapted.build({"kind": kind, "flags": flags, "n": len(data), "data": data})
+    got, end = parse_value(adapted, raw)
+    want = adapted.parse(raw)
+    assert end == len(raw)
+    assert (got.kind, int(got.kind), dict(got.flags), got.data) == (want.kind, int(want.kind), dict(want.flags),
+                                                                      want.data)
+    assert type(got.kind) is type(want.kind)
 
 
 @given(st.integers(0, 255), st.binary(max_size=40), st.integers(0, 65535), st.integers(0, 255))
