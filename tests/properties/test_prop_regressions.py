@@ -30,3 +30,18 @@ def test_regression_input(path):
     out = exercise_bounded(data)
     if out.dumped is not None:
         assert out.dumped == data, f"{path.name}: loads, but dump is not byte-identical"
+
+
+def test_a_crash_report_carries_its_input(tmp_path):
+    """run_all.py prints a crashing input as base64 of zlib (CI keeps the log, not the file); the
+    command it prints gives the bytes back."""
+    import subprocess
+    import sys
+    sys.path.insert(0, str(REGRESSIONS.parent))
+    import run_all
+    data = bytes(range(256)) * 3
+    (tmp_path / "crash").write_bytes(data)
+    line = run_all.replay_line(tmp_path / "crash")
+    command = run_all.UNPACK.replace("B64", line).replace("input.bin", str(tmp_path / "back"))
+    subprocess.run(command.replace("python ", f"{sys.executable} ", 1), shell=True, check=True)
+    assert (tmp_path / "back").read_bytes() == data
