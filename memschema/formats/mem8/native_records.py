@@ -194,23 +194,28 @@ def replay(table: np.ndarray, data, first: int, end_offset: int, out: Replay) ->
     table = table.view(np.ndarray)
     heads = np.ascontiguousarray(table["raw8"]["payload"][:, :ENVELOPE_HEAD]).view(HEAD_DTYPE).reshape(n)
     is_st8 = (heads["magic"] == _MAGIC).all(axis=1).tolist()
-    versions = heads["version"]
+    # the loop reads Python lists: a numpy scalar per field and record costs more than the record
+    versions = heads["version"].tolist()
     frames = heads["frame"]
-    frame_columns = [(name, frames[name]) for name in frames.dtype.names]
+    names = frames.dtype.names
+    frame_rows = list(zip(*(frames[name].tolist() for name in names)))
+    stored_heads = heads.tobytes()
     locations = table["mem8"]["location"]
-    flags = table["mem8"]["flags"]
+    location_list = locations.tolist()
+    tombstoned = (table["mem8"]["flags"] & FLAG_TOMBSTONED).astype(bool).tolist()
     used = np.minimum(table["raw8"]["payload_len"], CHUNK_SIZE)
+    used_list = used.tolist()
     k = 0
     while k < n:
         at = (first + k) * PAIR_SIZE
         path = f"pairs[{first + k}].raw8.payload"
-        loc, tomb = int(locations[k]), bool(flags[k] & FLAG_TOMBSTONED)
+        loc, tomb = location_list[k], tombstoned[k]
         payload_at = at + PAYLOAD_AT
         if not is_st8[k]:
             out.findings.append(error(P + "not_st8", "record does not start with the ST8 magic", path, payload_at))
             k += 1
             continue
-        version = int(versions[k])
+        version = versions[k]
         if version != ST8_VERSION:
             pairs = _chain_length(table, k, used)
             out.findings.append(error(P + "st8_version", f"unknown ST8 version {version} (this reader decodes "
@@ -220,16 +225,16 @@ def replay(table: np.ndarray, data, first: int, end_offset: int, out: Replay) ->
                                       problem=out.findings[-1], decodable=False))
             k += pairs
             continue
-        first_used = int(used[k])
+        first_used = used_list[k]
         if first_used < ENVELOPE_HEAD:
             out.findings.append(error(P + "frame_length", f"first chunk of {first_used} bytes cannot hold the "
                                       f"{ENVELOPE_HEAD}-byte envelope head", path, payload_at))
             k += 1
             continue
-        frame = Container((name, int(column[k])) for name, column in frame_columns)
+        frame = Container(zip(names, frame_rows[k]))
         frame_at = payload_at + FRAME_AT
-        stored = heads[k:k + 1].view(np.uint8)[FRAME_AT:FRAME_AT + FRAME_HEADER_SIZE].tobytes()
-        problems = header_problems(frame, stored)
+        head_at = k * ENVELOPE_HEAD + FRAME_AT
+        problems = header_problems(frame, stored_heads[head_at:head_at + FRAME_HEADER_SIZE])
         if problems:
             for code, message, name in problems:
                 out.findings.append(error(P + code, message, f"{path}.frame.{name}",
@@ -255,7 +260,7 @@ def replay(table: np.ndarray, data, first: int, end_offset: int, out: Replay) ->
                                           decodable=False))
                 k += j
                 continue
-        short = _short_chunk(used, k, need, total)
+        short = _short_chunk(used, used_list, k, need, total)
         if short is not None:
             j, expected = short
             out.findings.append(error(P + "short_chunk", f"chunk {j} of the record holds {int(used[k + j])} bytes, "
@@ -270,7 +275,7 @@ def replay(table: np.ndarray, data, first: int, end_offset: int, out: Replay) ->
     return out
 
 
-def _short_chunk(used: np.ndarray, k: int, need: int, total: int) -> tuple[int, int] | None:
+def _short_chunk(used: np.ndarray, used_list: list, k: int, need: int, total: int) -> tuple[int, int] | None:
     """(chunk index, expected length) of the first chunk that is not full (all but the last) or
     not exactly the rest (the last)."""
     last = total - CHUNK_SIZE * (need - 1)
@@ -278,7 +283,7 @@ def _short_chunk(used: np.ndarray, k: int, need: int, total: int) -> tuple[int, 
         short = np.flatnonzero(used[k:k + need - 1] != CHUNK_SIZE)
         if len(short):
             return int(short[0]), CHUNK_SIZE
-    return (need - 1, last) if int(used[k + need - 1]) != last else None
+    return (need - 1, last) if used_list[k + need - 1] != last else None
 
 
 def _chain_length(table: np.ndarray, k: int, used: np.ndarray) -> int:
