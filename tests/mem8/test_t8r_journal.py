@@ -75,3 +75,48 @@ def test_round_trip(data):
     for f in doc.frames:
         again.put(f.key, f.value)
     assert again.build() == data
+
+
+def _journal(n: int) -> bytes:
+    doc = T8RDocument.new()
+    for i in range(n):
+        doc.put(f"k{i}", S(f"value {i}" * 50))
+    return doc.build()
+
+
+def test_open_decodes_nothing_and_a_frame_decodes_when_asked(monkeypatch):
+    from memschema.formats.mem8 import record_frame
+    inflated = []
+    real = record_frame.zlib_frame.inflate
+    monkeypatch.setattr(record_frame.zlib_frame, "inflate", lambda data, n: inflated.append(n) or real(data, n))
+    doc = memschema.load(_journal(5))
+    assert len(doc.frames) == 5 and not inflated
+    assert doc.frames[-1].key == "k4" and doc.frames[-1].value == S("value 4" * 50) and len(inflated) == 1
+    with pytest.raises(IndexError):
+        doc.frames[5]
+    assert [f.key for f in doc.frames[1:3]] == ["k1", "k2"]
+    assert not memschema.validate(_journal(5)).findings
+
+
+def test_checking_a_frame_keeps_its_key_not_its_value():
+    doc = memschema.load(_journal(3))
+    frame = doc.frames[0]
+    assert frame.problem is None and frame.crc_ok
+    assert frame._value is None          # validation holds one value at a time
+    assert frame.key == "k0" and frame.value == S("value 0" * 50)
+
+
+def test_a_bad_frame_header_in_the_middle_ends_the_replay_there():
+    from memschema.formats.mem8.t8r import t8r_frame
+    from memschema.parsing import field_offset
+    data = bytearray(_journal(4))
+    doc = memschema.load(bytes(data))
+    third = doc.frames[2].offset
+    data[third + field_offset(t8r_frame, "header.header_crc32")] ^= 0x01
+    broken = memschema.load(bytes(data))
+    assert len(broken.frames) == 3 and [f.key for f in broken.frames[:2]] == ["k0", "k1"]
+    found = {f.code: (f.path, f.offset) for f in memschema.validate(bytes(data)).findings}
+    assert found["t8r.header_crc_mismatch"] == ("frames[2].header.header_crc32",
+                                                third + field_offset(t8r_frame, "header.header_crc32"))
+    assert found["t8r.undecoded"] == ("frames[2]", third)
+    assert broken.live() == {"k0": S("value 0" * 50), "k1": S("value 1" * 50)}

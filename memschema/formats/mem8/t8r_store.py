@@ -58,7 +58,7 @@ class Frame:
     """One record frame (superseded ones and tombstones included).  Its record is decoded when
     `key`, `value`, `crc_ok` or `problem` is first asked (`raw_len` charged to the meter then);
     checking it (`problem`, `crc_ok`) keeps the key but not the value, so validation holds one
-    record at a time."""
+    value at a time; reading it (`key`, `value`) keeps both."""
 
     __slots__ = ("offset", "header", "compressed", "_path", "_meter", "_state", "_key", "_value", "_crc_ok",
                  "_problem")
@@ -89,7 +89,7 @@ class Frame:
 
     @property
     def key(self) -> str | None:
-        return self._decoded(keep=False)._key
+        return self._decoded()._key
 
     @property
     def value(self) -> bytes | None:
@@ -138,6 +138,8 @@ class Frames(Sequence):
         n = len(self._made)
         if i < 0:
             i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(f"frame {i} of {len(self)}")
         if i >= n:
             return self._more[i - n]
         frame = self._made[i]
