@@ -37,6 +37,7 @@ from .t8r import FILE_HEADER_SIZE, t8r_file_header, t8r_frame, t8r_layout
 P = "t8r."
 COMPRESSED_AT = field_offset(t8r_frame, "compressed")
 HEADER_FIELDS = FRAME_HEADERS.names
+LENGTH_INDEX = HEADER_FIELDS.index("compressed_len")
 
 
 def _first_untrusted(buf, offsets: np.ndarray, heads: np.ndarray) -> int | None:
@@ -128,6 +129,7 @@ class Frames(Sequence):
         self._data, self._offsets, self._heads, self._meter = data, offsets, heads, meter
         self._made: list[Frame | None] = [None] * len(offsets)
         self._more: list[Frame] = []
+        self._rows: list | None = None   # (offset, header fields) per frame, as Python values once asked
 
     def __len__(self) -> int:
         return len(self._made) + len(self._more)
@@ -144,11 +146,13 @@ class Frames(Sequence):
             return self._more[i - n]
         frame = self._made[i]
         if frame is None:
-            at = int(self._offsets[i])
-            header = Container(zip(HEADER_FIELDS, self._heads[i].tolist()))
+            if self._rows is None:
+                columns = (self._heads[name].tolist() for name in HEADER_FIELDS)   # faster than rows
+                self._rows = list(zip(self._offsets.tolist(), zip(*columns)))
+            at, fields = self._rows[i]
             start = at + COMPRESSED_AT
-            frame = self._made[i] = Frame(at, header, self._data[start:start + header.compressed_len],
-                                          f"frames[{i}]", self._meter)
+            frame = self._made[i] = Frame(at, Container(zip(HEADER_FIELDS, fields)),
+                                          self._data[start:start + fields[LENGTH_INDEX]], f"frames[{i}]", self._meter)
         return frame
 
     def append(self, frame: Frame) -> None:
