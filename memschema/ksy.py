@@ -17,9 +17,10 @@ from typing import Any
 import construct as c
 
 from . import yamlout
-from .ksy_expr import Scope, Unsupported, path_names, translate
+from .ksy_expr import Scope, Unsupported, translate
 from .ksy_names import Names, kaitai_id, strip, struct_of
 from .layout import Layout
+from .walker import this_path
 
 __all__ = ["Ksy", "Unsupported", "generate"]
 
@@ -363,7 +364,7 @@ class _Generator:
         return []
 
     def _case_literal(self, decl, value, scope: Scope) -> str:
-        names = path_names(decl.keyfunc)
+        names = this_path(decl.keyfunc)
         key = scope.fields[names[0]][1] if names and names[0] in scope.fields else None
         for name in (names or [])[1:]:         # `this.header.seg_type`: through the Structs it names
             struct = strip(key) if key is not None else None

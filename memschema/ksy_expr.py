@@ -16,6 +16,7 @@ import construct as c
 from construct import expr as cx
 
 from .layout import FILE_SIZE
+from .walker import this_path
 
 
 class Unsupported(ValueError):
@@ -50,18 +51,6 @@ _OPS = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.floord
 _UNARY = {operator.neg: "-", operator.not_: "not ", operator.pos: ""}
 
 
-def path_names(expr) -> list[str] | None:
-    """['_', 'header', 'node_count'] for `this._.header.node_count`; None if not a `this` path."""
-    names = []
-    while isinstance(expr, cx.Path):
-        parent = expr.__dict__["_Path__parent"]
-        if parent is None:
-            return list(reversed(names)) if str(expr) == "this" else None
-        names.append(expr.__getfield__())
-        expr = parent
-    return None
-
-
 def _strip(decl):
     while isinstance(decl, (c.Renamed, c.Default, c.Rebuild)) or (
             isinstance(decl, c.Const) and not isinstance(decl.value, bytes)):
@@ -93,7 +82,7 @@ def translate(expr, scope: Scope, ids_of) -> str:
         if expr.op not in _UNARY:
             raise Unsupported(f"operator in {expr}")
         return f"{_UNARY[expr.op]}{translate(expr.operand, scope, ids_of)}"
-    names = path_names(expr)
+    names = this_path(expr)
     if names is None:
         raise Unsupported(f"expression {expr!r} ({type(expr).__name__})")
     if names == [FILE_SIZE]:
@@ -117,7 +106,7 @@ def translate(expr, scope: Scope, ids_of) -> str:
 
 
 def _enum_literal(lhs, value: str, scope: Scope) -> str:
-    names = path_names(lhs)
+    names = this_path(lhs)
     fields = scope.fields
     if names and len(names) == 1 and names[0] in fields and scope.enum_of is not None:
         enum = scope.enum_of(fields[names[0]][1])

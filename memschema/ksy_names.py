@@ -14,8 +14,8 @@ from typing import Any
 
 import construct as c
 
-from .ksy_expr import path_names
 from .layout import EOF, Layout
+from .walker import this_path
 
 _PADDING = re.compile(r"^_*(padding|pad|reserved|unused)(?=_|\d|$)")
 
@@ -42,7 +42,7 @@ def struct_of(decl):
 
 
 def _single_ref(expr) -> str | None:
-    names = path_names(expr) if callable(expr) else None
+    names = this_path(expr) if callable(expr) else None
     return names[0] if names and len(names) == 1 else None
 
 
@@ -107,7 +107,7 @@ class Names:
         by_name = {s.name: s for s in layout.sections}
         for section in layout.sections:
             for expr, prefix in ((section.at, "ofs_"), (section.count, "num_"), (section.size, "len_")):
-                names = path_names(expr) if expr is not None and expr is not EOF and callable(expr) else None
+                names = this_path(expr) if expr is not None and expr is not EOF and callable(expr) else None
                 if names and len(names) == 2 and names[0] in by_name:
                     struct = struct_of(by_name[names[0]].decl)
                     if struct is not None:

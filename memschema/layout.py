@@ -28,7 +28,7 @@ from .errors import FormatError
 from .parsing import RAW_ERRORS
 from .records import as_dtype, serialize_elements, serialize_one, set_path
 from .sized_records import follow, sized_record
-from .walker import Leaf, Walker, Window, element_dtype, evaluate, frombuffer, root_context
+from .walker import Leaf, Walker, Window, element_dtype, evaluate, frombuffer, root_context, this_path
 
 
 class _Eof:
@@ -129,16 +129,8 @@ def _is_field_ref(expr) -> bool:
 
 
 def _ref_path(expr) -> list[str] | None:
-    names = []
-    while isinstance(expr, c.expr.Path):
-        parent = expr.__dict__["_Path__parent"]
-        if parent is None:
-            break
-        names.append(expr.__getfield__())
-        expr = parent
-    if not names or str(expr) != "this":
-        return None
-    return list(reversed(names))
+    """The names of a `this.a.b` path; None for `this` alone or anything else."""
+    return this_path(expr) or None
 
 
 def describe_expr(expr) -> str:

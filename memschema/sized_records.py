@@ -18,6 +18,7 @@ from functools import cache
 import construct as c
 
 from .parsing import field_offset
+from .walker import _strip, this_path
 
 
 @dataclass(frozen=True)
@@ -40,22 +41,10 @@ def _plain_field(sc: c.Construct) -> c.Construct | None:
     return None
 
 
-def _path(expr) -> list[str] | None:
-    """`["header", "compressed_len"]` for `this.header.compressed_len`."""
-    if not isinstance(expr, c.expr.Path):
-        return None
-    names = []
-    while expr.__dict__["_Path__parent"] is not None:
-        names.append(expr.__getfield__())
-        expr = expr.__dict__["_Path__parent"]
-    return names[::-1] if expr.__dict__["_Path__name"] == "this" else None
-
-
 def _field(struct_: c.Struct, names: list[str]) -> c.Construct | None:
     sc: c.Construct = struct_
     for name in names:
-        while isinstance(sc, c.Renamed):
-            sc = sc.subcon
+        sc = _strip(sc)
         if not isinstance(sc, c.Struct):
             return None
         sc = next((f for f in sc.subcons if f.name == name), None)
@@ -66,18 +55,14 @@ def _field(struct_: c.Struct, names: list[str]) -> c.Construct | None:
 
 @cache
 def sized_record(decl: c.Construct) -> SizedRecord | None:
-    inner = decl
-    while isinstance(inner, c.Renamed):
-        inner = inner.subcon
+    inner = _strip(decl)
     if not isinstance(inner, c.Struct) or len(inner.subcons) < 2:
         return None
     *fields, last = inner.subcons
-    payload = last
-    while isinstance(payload, c.Renamed):
-        payload = payload.subcon
+    payload = _strip(last)
     if not isinstance(payload, c.Bytes) or any(_plain_field(f) is None for f in fields):
         return None
-    names = _path(payload.length)
+    names = this_path(payload.length)
     if not names or names[0] not in {f.name for f in fields}:
         return None
     length = _field(inner, names)

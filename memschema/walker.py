@@ -306,15 +306,21 @@ def _struct(w: Walker, sc: c.Struct, pos, end, path, ctx, doc):
 # missing, a Const that does not match, a length that does not evaluate) falls back to the walk
 # above, which raises the precise error; values are the ones the walk gives.
 
-def _own_field(expr, earlier: set) -> str | None:
-    """`size` for `this.size` when `size` is an earlier field of the same Struct."""
+def this_path(expr) -> list[str] | None:
+    """`["header", "compressed_len"]` for `this.header.compressed_len`; None for anything else."""
     if not isinstance(expr, c.expr.Path):
         return None
-    parent = expr.__dict__["_Path__parent"]
-    if parent is None or parent.__dict__["_Path__parent"] is not None:
-        return None
-    name = expr.__getfield__()
-    return name if name in earlier else None
+    names = []
+    while expr.__dict__["_Path__parent"] is not None:
+        names.append(expr.__getfield__())
+        expr = expr.__dict__["_Path__parent"]
+    return names[::-1] if expr.__dict__["_Path__name"] == "this" else None
+
+
+def _own_field(expr, earlier: set) -> str | None:
+    """`size` for `this.size` when `size` is an earlier field of the same Struct."""
+    names = this_path(expr)
+    return names[0] if names is not None and len(names) == 1 and names[0] in earlier else None
 
 
 @cache
