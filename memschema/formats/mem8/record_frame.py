@@ -18,7 +18,7 @@ from .native import t8r_frame_header
 
 MAX_FRAME_LEN = 64 << 20
 FRAME_HEADER_SIZE = t8r_frame_header.sizeof()
-HEADER_CRC_COVERS = field_offset(t8r_frame_header, "header_crc32")   # the bytes before header_crc32
+_CRC_COVERS = field_offset(t8r_frame_header, "header_crc32")   # the bytes before header_crc32
 FRAME_HEADERS = struct_dtype(t8r_frame_header)
 _SCAN = 1 << 20        # candidate offsets examined per numpy pass
 LENGTH_FIELDS = ("compressed_len", "raw_len")
@@ -26,7 +26,7 @@ LENGTH_FIELDS = ("compressed_len", "raw_len")
 
 def header_crc(header) -> int:
     """CRC-32 of the header bytes that precede `header_crc32`."""
-    return zlib.crc32(build(t8r_frame_header, header, "frame")[:HEADER_CRC_COVERS])
+    return zlib.crc32(build(t8r_frame_header, header, "frame")[:_CRC_COVERS])
 
 
 def frame_fields(key: str, value: bytes, compress: Callable[[bytes], bytes] = zlib_frame.deflate
@@ -51,12 +51,29 @@ def header_problems(header, stored: bytes | None = None) -> list[tuple[str, str,
     the header's bytes as they are in the file (saves building them again)."""
     out = []
     raw = build(t8r_frame_header, header, "frame") if stored is None else stored
-    if zlib.crc32(raw[:HEADER_CRC_COVERS]) != header["header_crc32"]:
+    if zlib.crc32(raw[:_CRC_COVERS]) != header["header_crc32"]:
         out.append(("header_crc_mismatch", "frame header CRC does not match its first 12 bytes", "header_crc32"))
     for name in LENGTH_FIELDS:
         if not 1 <= header[name] <= MAX_FRAME_LEN:
             out.append(("frame_length", f"{name} {header[name]} is not in 1 .. {MAX_FRAME_LEN}", name))
     return out
+
+
+def first_untrusted(buf, offsets: np.ndarray, heads: np.ndarray) -> int | None:
+    """`header_problems` over a table of frame headers (`heads`, dtype `FRAME_HEADERS`, the frames
+    starting at `offsets` in `buf`): the index of the first frame it would report, or None.  The
+    lengths are checked for all frames at once, then the header CRCs in order up to the first bad
+    length."""
+    lengths_ok = np.ones(len(heads), bool)
+    for name in LENGTH_FIELDS:
+        lengths_ok &= (heads[name] >= 1) & (heads[name] <= MAX_FRAME_LEN)
+    first_bad_length = len(heads) if lengths_ok.all() else int(np.argmin(lengths_ok))
+    view, crc = memoryview(buf), zlib.crc32
+    stored = heads["header_crc32"].tolist()
+    for i, at in enumerate(offsets[:first_bad_length].tolist()):
+        if crc(view[at:at + _CRC_COVERS]) != stored[i]:
+            return i
+    return None if first_bad_length == len(heads) else first_bad_length
 
 
 def decode_compressed(header, compressed, meter: Meter | None = None, path: str = "",

@@ -4,7 +4,6 @@ are `None` values), the live view, and the append writer (`put`, `forget`, `comm
 from __future__ import annotations
 
 import os
-import zlib
 from collections.abc import Iterator, Sequence
 from itertools import chain
 
@@ -25,11 +24,9 @@ from .native import t8r_frame_header
 from .record_frame import (
     FRAME_HEADER_SIZE,
     FRAME_HEADERS,
-    HEADER_CRC_COVERS,
-    LENGTH_FIELDS,
-    MAX_FRAME_LEN,
     decode_compressed,
     encode_frame,
+    first_untrusted,
     header_problems,
 )
 from .t8r import FILE_HEADER_SIZE, t8r_file_header, t8r_frame, t8r_layout
@@ -38,21 +35,6 @@ P = "t8r."
 COMPRESSED_AT = field_offset(t8r_frame, "compressed")
 HEADER_FIELDS = FRAME_HEADERS.names
 LENGTH_INDEX = HEADER_FIELDS.index("compressed_len")
-
-
-def _first_untrusted(buf, offsets: np.ndarray, heads: np.ndarray) -> int | None:
-    """Index of the first frame whose header fails `header_problems` (lengths checked for all at
-    once, then the header CRCs in order)."""
-    lengths_ok = np.ones(len(heads), bool)
-    for name in LENGTH_FIELDS:
-        lengths_ok &= (heads[name] >= 1) & (heads[name] <= MAX_FRAME_LEN)
-    first_bad_length = int(np.argmin(lengths_ok)) if not lengths_ok.all() else len(heads)
-    view = memoryview(buf)
-    crc, stored = zlib.crc32, heads["header_crc32"].tolist()
-    for i, at in enumerate(offsets[:first_bad_length].tolist()):
-        if crc(view[at:at + HEADER_CRC_COVERS]) != stored[i]:
-            return i
-    return None if first_bad_length == len(heads) else first_bad_length
 
 
 class Frame:
@@ -198,7 +180,7 @@ class T8RDocument(AppendOnly, Journal):
         placed = self.parsed.placed["frames"]
         offsets = np.asarray(placed.offsets, np.int64)
         heads = gather(buf, FRAME_HEADERS, offsets)
-        bad = _first_untrusted(buf, offsets, heads)
+        bad = first_untrusted(buf, offsets, heads)
         trusted = len(offsets) if bad is None else bad
         self.frames = Frames(buf, offsets[:trusted], heads[:trusted], self.meter)
         if bad is not None:
