@@ -6,6 +6,8 @@ from setuptools import Extension, setup
 setup(ext_modules=[
     # SIGBUS guard for memory-mapped reads (memschema/guard.py reads small files instead without it)
     Extension("memschema._sigbus", ["memschema/_sigbus.c"], optional=True),
+    # the chain of records that state their own size (memschema/sized_records.py falls back to Python)
+    Extension("memschema._follow", ["memschema/_follow.c"], optional=True),
     # MEM8 token-LZW decoding (memschema/formats/mem8/codecs/token_lzw.py falls back to Python)
     Extension("memschema.formats.mem8.codecs._lzw", ["memschema/formats/mem8/codecs/_lzw.c"], optional=True),
 ])

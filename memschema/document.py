@@ -37,10 +37,11 @@ class Document:
         self.parsed: Parsed | None = None
         self.origin = None   # FileStamp of the file it was read from (set by `load`): save checks it
 
-    def parse_layout(self, layout: Layout | None = None, *, partial: bool = False) -> Parsed:
-        """Parse `self.data` with the document's layout and keep the result in `self.parsed`."""
+    def parse_layout(self, layout: Layout | None = None, *, partial: bool = False, lazy: bool = False) -> Parsed:
+        """Parse `self.data` with the document's layout and keep the result in `self.parsed`
+        (`lazy`: repeated records of variable size are parsed when asked, `Layout.parse`)."""
         self.layout = layout or self.layout
-        self.parsed = self.layout.parse(self.data, partial=partial)
+        self.parsed = self.layout.parse(self.data, partial=partial, lazy=lazy)
         return self.parsed
 
     def offset_of(self, path: str) -> int:

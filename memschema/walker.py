@@ -148,8 +148,9 @@ def gather(data, dtype: np.dtype, offsets: np.ndarray) -> np.ndarray:
     """A table (copy) of the records of `dtype` that start at `offsets` (each inside `data`)."""
     if not len(offsets):
         return np.zeros(0, dtype)
-    raw = np.frombuffer(data, np.uint8)
-    return raw[np.asarray(offsets, np.int64)[:, None] + np.arange(dtype.itemsize)].view(dtype)[:, 0]
+    # every byte offset as an opaque record (stride 1): one index per record, each copied whole
+    starts = np.ndarray((len(data) - dtype.itemsize + 1,), np.dtype((np.void, dtype.itemsize)), data, strides=(1,))
+    return starts[np.asarray(offsets, np.int64)].view(dtype)
 
 
 def _strip(sc: c.Construct) -> c.Construct:

@@ -55,3 +55,18 @@ def test_errors_are_the_walks(damage, path, offset, code):
     with pytest.raises(FormatError) as info:
         parse_value(record, damage(raw), 0, "r")
     assert (info.value.path, info.value.offset, info.value.code) == (path, offset, code)
+
+
+@given(st.binary(min_size=1, max_size=300), st.data())
+def test_gather_is_each_record_read_where_it_starts(data, draw):
+    """`gather` copies the record at each offset (any alignment, overlapping, repeated, unsorted)."""
+    from memschema.dtypes import struct_dtype
+    from memschema.walker import gather
+    decl = Struct("kind" / Int8ul * "k", "size" / Int16ub * "s", "crc" / Int32ul * "c")
+    dtype = struct_dtype(decl)
+    offsets = draw.draw(st.lists(st.integers(0, max(len(data) - dtype.itemsize, 0)), max_size=20)
+                        if len(data) >= dtype.itemsize else st.just([]))
+    table = gather(data, dtype, offsets)
+    assert table.dtype == dtype and len(table) == len(offsets)
+    for row, at in zip(table, offsets):
+        assert row.tobytes() == data[at:at + dtype.itemsize]
