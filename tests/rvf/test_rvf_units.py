@@ -288,3 +288,38 @@ def test_rvf_manifest_without_deletion_section_is_read_and_reported():
     (finding,) = [f for f in report.findings if f.code == "rvf.deletions_missing"]
     assert (finding.path, finding.offset) == ("segments[0].payload.del_count", 64 + 22)
     assert doc.to_json()["latest_manifest"]["deletion_section"] is False
+
+
+# --- lazy open ------------------------------------------------------------------------------------
+
+def test_open_walks_no_payload_and_a_segment_is_walked_when_asked(tmp_path, monkeypatch):
+    """Past detection (which reads the first segments to tell the dialect), loading follows the
+    segments by their lengths and reads their headers as one table; a segment's payload is walked
+    the first time it is asked for, once."""
+    import re
+
+    from memschema import walker
+    from memschema.formats.rvf.document import load_rvf
+    path = tmp_path / "s.rvf"
+    store = RvfStore.create(path, 2)
+    for i in range(4):
+        store.ingest([i + 1], [[float(i), 1.0]])
+    walked = []
+    real = walker.Walker.walk
+
+    def walk(self, decl, pos, end, where, ctx, *rest):
+        if re.fullmatch(r"segments\[\d+\]", where):
+            walked.append(where)
+        return real(self, decl, pos, end, where, ctx, *rest)
+
+    detection = memschema.detect(path)
+    monkeypatch.setattr(walker.Walker, "walk", walk)
+    doc = load_rvf(path.read_bytes(), detection)
+    assert not walked and [s.type_name for s in doc.segments].count("manifest") == 5
+    assert doc.headers["segment_id"].tolist() == [int(s.header.segment_id) for s in doc.segments]
+    assert not walked                                     # headers are parsed alone, not with the payload
+    last = doc._manifest_segments[-1]
+    assert doc.latest.segment is last and set(walked) == {last.path}   # (one walk enters several layers)
+    before = len(walked)
+    assert doc.latest.value is last.decoded and len(walked) == before    # kept: not walked again
+    assert sorted(doc.ids.tolist()) == [1, 2, 3, 4] and memschema.validate(path).ok

@@ -15,7 +15,7 @@ from ...document import Document
 from ...errors import Finding, FormatError
 from ...parsing import build, parse
 from ...registry import Detection
-from ...walker import parse_value
+from ...walker import element_dtype, gather, parse_value
 from . import hashes
 from .cow import CowAccess
 from .detect import detect_dialect
@@ -28,30 +28,41 @@ from .vectors import VectorAccess
 from .witnesses import WitnessAccess
 
 MANIFEST = SEG_TYPES["manifest"]
+HEADER_DTYPE = element_dtype(segment_header, {})   # the header table every segment's row is read into
 RESYNC_WINDOW = 64 << 20    # how far past a cut payload a following segment header is looked for
 
 
-@dataclass
 class Segment:
-    """One complete segment: its parsed record (`value`: header, payload, and in the spec dialect
-    footer and padding) and where it sits in the file."""
+    """One complete segment and where it sits in the file.  Its record (`value`: header, payload,
+    and in the spec dialect footer and padding) is parsed on first use from the layout's lazy
+    records; `seg_type` and `payload_length` come from the header table `load` reads in one pass."""
 
-    index: int
-    offset: int
-    end: int
-    value: Any
+    def __init__(self, index: int, offset: int, end: int, value: Any = None, *, records: Any = None,
+                 seg_type: int | None = None, payload_length: int | None = None):
+        self.index, self.offset, self.end = index, offset, end
+        self._value, self._records = value, records
+        head = value.header if value is not None else None
+        self.seg_type = int(head.seg_type) if seg_type is None else seg_type
+        self.payload_length = int(head.payload_length) if payload_length is None else payload_length
+
+    def __repr__(self) -> str:
+        return f"Segment({self.index}, {self.type_name}, offset={self.offset}, end={self.end})"
 
     @property
+    def value(self):
+        if self._value is None:
+            self._value = self._records[self.index]
+        return self._value
+
+    @cached_property
     def header(self):
-        return self.value.header
+        if self._value is not None:
+            return self._value.header
+        return parse_value(segment_header, self._records.parsed.data, self.offset, f"{self.path}.header")[0]
 
     @property
     def payload_offset(self) -> int:
         return self.offset + HEADER_SIZE
-
-    @property
-    def payload_length(self) -> int:
-        return int(self.value.header.payload_length)
 
     @property
     def payload_value(self):
@@ -78,12 +89,8 @@ class Segment:
         return self.end - self.payload_offset - self.payload_length - self.pad_length
 
     @property
-    def seg_type(self) -> int:
-        return int(self.value.header.seg_type)
-
-    @property
     def type_name(self) -> str:
-        return seg_type_name(self.value.header.seg_type)
+        return seg_type_name(self.seg_type)
 
     @property
     def path(self) -> str:
@@ -152,10 +159,14 @@ class RvfDocument(VectorAccess, WitnessAccess, IndexAccess, CowAccess, Document)
     def __init__(self, detection: Detection, data=b"", source: str = ""):
         super().__init__(detection, data, source)
         self.dialect = detection.variant or RUNTIME
-        self.parse_layout(LAYOUTS[self.dialect])
+        self.parse_layout(LAYOUTS[self.dialect], lazy=True)
         self.fields = self.parsed
         placed = self.parsed.placed["segments"]
-        self.segments = [Segment(i, *placed.record_span(i), value) for i, value in enumerate(placed.value)]
+        self.offsets = np.frombuffer(placed.offsets, np.int64)
+        self.headers = gather(data, HEADER_DTYPE, self.offsets)    # every segment's header, one row each
+        self.segments = [Segment(i, *placed.record_span(i), records=placed.value, seg_type=kind, payload_length=n)
+                         for i, (kind, n) in enumerate(zip(self.headers["seg_type"].tolist(),
+                                                           self.headers["payload_length"].tolist()))]
         self.tail = _tail(data, placed)
         self.by_offset = {s.offset: s for s in self.segments}
         self._manifest_segments = [s for s in self.segments if s.seg_type == MANIFEST]
@@ -187,14 +198,8 @@ class RvfDocument(VectorAccess, WitnessAccess, IndexAccess, CowAccess, Document)
     def segment_columns(self) -> dict[str, np.ndarray]:
         """offset, segment_id, payload_length and seg_type of every segment, as uint64 columns in
         file order (what directory entries are compared with)."""
-        cols = {"offset": [], "segment_id": [], "payload_length": [], "seg_type": []}
-        for seg in self.segments:
-            h = seg.header
-            cols["offset"].append(seg.offset)
-            cols["segment_id"].append(h.segment_id)
-            cols["payload_length"].append(h.payload_length)
-            cols["seg_type"].append(int(h.seg_type))
-        return {k: np.array(v, dtype=np.uint64) for k, v in cols.items()}
+        return {"offset": self.offsets.astype(np.uint64),
+                **{k: self.headers[k].astype(np.uint64) for k in ("segment_id", "payload_length", "seg_type")}}
 
     # -- manifests ---------------------------------------------------------------------------
     def _decode_manifest(self, seg: Segment) -> Manifest:

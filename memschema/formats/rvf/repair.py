@@ -34,12 +34,13 @@ def repair_rvf(data, detection: Detection) -> RepairResult | None:
         return None
     out = RepairResult(b"")
     segments, cut_at = _walk(data, out)
-    states = {s.offset: _state(data, s, segments) for s in segments if s.seg_type == MANIFEST}
-    good = [s for s in segments if states.get(s.offset) is not None]
-    if not good:
+    at = {s.offset: s for s in segments}
+    # the latest manifest whose directory holds (each lists every segment: checking them all is quadratic)
+    latest, state = next(((s, v) for s in reversed(segments) if s.seg_type == MANIFEST
+                          if (v := _state(data, s, at)) is not None), (None, None))
+    if latest is None:
         raise FormatError("no complete manifest that hashes and parses: nothing was committed", "", 0,
                           "rvf.no_manifest")
-    latest = good[-1]
     unparseable = [s for s in segments if s.seg_type == MANIFEST and s.offset > latest.offset]
     broken = unparseable + _unhashed_manifests(data, out.changes, latest.end)
     commit_end = max([latest.end] + [b.end for b in broken])
@@ -57,7 +58,7 @@ def repair_rvf(data, detection: Detection) -> RepairResult | None:
             out.add(Action.DROPPED, "rvf.manifest_unparseable", "complete manifest whose payload does not parse "
                     "or whose directory names no segment; a new manifest replaces it", b.path, b.offset,
                     b.end - b.offset)
-        body += _rebuilt_manifest(data, states[latest.offset], latest, kept, moved, len(body), out)
+        body += _rebuilt_manifest(data, state, latest, kept, moved, len(body), out)
     elif any(moved[s.offset] != s.offset for s in kept):
         body = _moved_directories(data, kept, moved, body, out)
     out.data = bytes(data) if not out.changes else bytes(body)
@@ -162,14 +163,14 @@ def _unhashed_manifests(data, changes, after: int) -> list[Segment]:
 
 # -- manifests ---------------------------------------------------------------------------------
 
-def _state(data, seg: Segment, segments: list[Segment]):
-    """The parsed manifest when every directory entry names a complete segment before it."""
+def _state(data, seg: Segment, at: dict[int, Segment]):
+    """The parsed manifest when every directory entry names a complete segment before it
+    (`at`: the segments by offset)."""
     try:
         value = parse(manifest_declaration(data, seg.payload_offset, seg.payload_length), data, seg.payload_offset,
                       f"{seg.path}.payload", seg.payload_length)
     except FormatError:
         return None
-    at = {s.offset: s for s in segments}
     for e in value.segment_dir:
         target = at.get(e.offset)
         if target is None or target.offset >= seg.offset or target.header.segment_id != e.seg_id or \
