@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import zlib
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -180,3 +181,28 @@ def test_inflate_in_chunks_is_bounded_and_whole():
     with pytest.raises(CodecError, match="3\\*raw_len"):
         for _ in zlib_frame.inflate_chunks(stream, len(data) // 4, chunk=1000):
             pass
+
+
+def _inflated(fn):
+    try:
+        return fn()
+    except CodecError as exc:
+        return exc.code, exc.offset
+
+
+@given(st.binary(max_size=3000), st.integers(0, 4000), st.sampled_from(["whole", "cut", "extra", "noise"]))
+def test_inflate_in_one_call_is_the_chunked_inflate(data, raw_len, damage):
+    """The one-call path for small frames gives the chunked path's bytes, and its errors."""
+    stream = {"whole": zlib.compress(data, 1), "cut": zlib.compress(data, 1)[:-2],
+              "extra": zlib.compress(data, 1) + b"\x00", "noise": data}[damage]
+    one = _inflated(lambda: zlib_frame.inflate(stream, raw_len))
+    chunked = _inflated(lambda: b"".join(zlib_frame.inflate_chunks(stream, raw_len, chunk=zlib_frame.CHUNK)))
+    assert one == chunked
+
+
+@given(st.lists(st.binary(min_size=0, max_size=40), max_size=30), st.integers(0, 40))
+def test_crc32_of_rows_is_zlibs(rows, width):
+    """The vectorised CRC-32 (frame headers checked all at once) is zlib.crc32 of each row."""
+    from memschema.formats.mem8.codecs.crc_seal import crc32_rows
+    table = np.array([list((r + bytes(width))[:width]) for r in rows], np.uint8).reshape(len(rows), width)
+    assert crc32_rows(table).tolist() == [zlib.crc32(bytes(row)) for row in table]

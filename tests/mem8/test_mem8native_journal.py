@@ -4,6 +4,7 @@ tails reported and never cut silently; hypothesis round trips of whole journals.
 from __future__ import annotations
 
 import random
+from unittest import mock
 
 import pytest
 from hypothesis import given
@@ -11,10 +12,21 @@ from hypothesis import strategies as st
 
 import memschema
 from memschema.errors import FormatError
+from memschema.formats.mem8 import native_records
 from memschema.formats.mem8.codecs import bincode
-from memschema.formats.mem8.native import CHUNK_SIZE, FLAG_HAS_CHAINED_RAW, FLAG_TOMBSTONED, PAIR_SIZE
+from memschema.formats.mem8.native import (
+    CHUNK_SIZE,
+    ENVELOPE_HEAD,
+    FLAG_HAS_CHAINED_RAW,
+    FLAG_TOMBSTONED,
+    PAIR_SIZE,
+    native_layout,
+    native_pair,
+)
+from memschema.formats.mem8.native_records import Replay, replay
 from memschema.formats.mem8.native_store import NativeDocument, Wave, open_store, record_pairs, wave_fields
 from memschema.formats.mem8.strategies import native_journals, native_raw_pairs, valid_files
+from memschema.parsing import field_offset
 
 
 def _s(text: str) -> bytes:
@@ -182,3 +194,28 @@ def test_appending_keeps_every_earlier_record(data, more):
     doc.put(key, _s("new"))
     assert [(r.key, r.value) for r in doc.records] == before + [(key, _s("new"))]
     assert doc.build()[:len(data)] == data
+
+
+# where replay looks: each pair's location and payload length, and the envelope head of its payload
+_REPLAY_BYTES = [(field_offset(native_pair, name), size) for name, size in
+                 (("mem8.location", 8), ("raw8.payload_len", 2), ("raw8.payload", ENVELOPE_HEAD))]
+
+
+@given(native_journals(), st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(_REPLAY_BYTES),
+                                             st.integers(0, 63), st.integers(1, 255)), max_size=3),
+       st.integers(0, 2))
+def test_the_numpy_replay_is_the_loop(data, flips, cut_pairs):
+    """A journal whose records are all sound is indexed with numpy (`_sound_run`); it must give the
+    records, findings and torn tail the record-by-record loop gives, and on a damaged journal
+    (bytes flipped where replay looks, pairs cut off the end) either agree or leave it to the loop."""
+    buf = bytearray(data)
+    for pair, (at, size), byte, mask in flips:
+        buf[(pair % (len(buf) // PAIR_SIZE)) * PAIR_SIZE + at + byte % size] ^= mask
+    buf = bytes(buf[:max(len(buf) - cut_pairs * PAIR_SIZE, PAIR_SIZE)])
+    table = native_layout.parse(buf).pairs
+    fast = replay(table, buf, 0, len(buf), Replay())
+    with mock.patch.object(native_records, "_sound_run", lambda *args: None):
+        loop = replay(table, buf, 0, len(buf), Replay())
+    assert (list(fast.records), fast.findings, fast.torn) == (list(loop.records), loop.findings, loop.torn)
+    if not flips and not cut_pairs:
+        assert fast.records._runs, "a sound journal is indexed with numpy"

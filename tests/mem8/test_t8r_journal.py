@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 import memschema
 from memschema.errors import FormatError
 from memschema.formats.mem8.codecs import bincode
+from memschema.formats.mem8.native import t8r_frame_header
+from memschema.formats.mem8.record_frame import (
+    FRAME_HEADERS,
+    MAX_FRAME_LEN,
+    header_crc,
+    header_problems,
+    trusted,
+)
 from memschema.formats.mem8.strategies import t8r_journals
 from memschema.formats.mem8.t8r import FILE_HEADER_SIZE
 from memschema.formats.mem8.t8r_store import T8RDocument, open_journal
+from memschema.parsing import build, parse
 
 S = bincode.encode_string
 
@@ -120,3 +131,26 @@ def test_a_bad_frame_header_in_the_middle_ends_the_replay_there():
                                                 third + field_offset(t8r_frame, "header.header_crc32"))
     assert found["t8r.undecoded"] == ("frames[2]", third)
     assert broken.live() == {"k0": S("value 0" * 50), "k1": S("value 1" * 50)}
+
+
+
+
+_LENGTHS = st.one_of(st.integers(0, 3), st.integers(MAX_FRAME_LEN - 1, MAX_FRAME_LEN + 1), st.integers(0, 2**32 - 1))
+_HEADERS = st.fixed_dictionaries({"compressed_len": _LENGTHS, "raw_len": _LENGTHS,
+                                  "payload_crc32": st.integers(0, 2**32 - 1),
+                                  "header_crc32": st.one_of(st.none(), st.integers(0, 2**32 - 1))})
+
+
+@given(st.lists(_HEADERS, max_size=12))
+def test_the_header_table_check_is_header_problems_on_each(heads):
+    """`trusted` (every frame header of a journal at once) says what `header_problems` says of each
+    header: sound or not (lengths in range, header CRC)."""
+    rows = []
+    for fields in heads:   # header_crc32 None: the right CRC, so that the lengths decide
+        raw = build(t8r_frame_header, {**fields, "header_crc32": fields["header_crc32"] or 0}, "header")
+        rows.append(raw if fields["header_crc32"] is not None else
+                    build(t8r_frame_header, {**fields, "header_crc32": header_crc(parse(t8r_frame_header, raw, 0,
+                                                                                        "header"))}, "header"))
+    table = np.frombuffer(b"".join(rows), FRAME_HEADERS)
+    expected = [not header_problems(parse(t8r_frame_header, row, 0, "header"), row) for row in rows]
+    assert trusted(table).tolist() == expected

@@ -9,7 +9,8 @@ decoded record by record on demand (`decode_record`), so validation streams and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,7 +41,7 @@ from .native import (
     st8_head,
     t8r_frame_header,
 )
-from .record_frame import FRAME_HEADER_SIZE, decode_compressed, header_problems
+from .record_frame import FRAME_HEADER_SIZE, decode_compressed, header_problems, trusted
 
 P = "mem8.native."                               # finding code prefix
 HEAD_DTYPE = struct_dtype(st8_head)
@@ -176,34 +177,107 @@ def application(pairs: PairTable) -> str:
     return "st8" if pairs.chunk(0)[:len(ST8_MAGIC)] == ST8_MAGIC else "raw"
 
 
+class RecordIndex(Sequence):
+    """The records of a journal in file order: runs of sound records kept as columns (a `Record`
+    is made when asked, as `Frames` does for T8R), and records the replay loop made one by one."""
+
+    def __init__(self):
+        self._items: list[Record | None] = []
+        self._runs: list[tuple[int, dict]] = []    # (index of the run's first record, its columns)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        item = self._items[i]
+        if item is None:
+            i %= len(self._items)
+            start, cols = self._runs[bisect_right(self._runs, i, key=lambda run: run[0]) - 1]
+            j = i - start
+            frame = Container(zip(cols["names"], (column[j] for column in cols["frame"])))
+            item = self._items[i] = Record(cols["offset"][j], cols["pair_index"][j], cols["pairs"][j],
+                                           cols["location"][j], cols["tombstoned"][j], True, frame)
+        return item
+
+    def append(self, record: Record) -> None:
+        self._items.append(record)
+
+    def add_run(self, columns: dict) -> None:
+        self._runs.append((len(self._items), columns))
+        self._items.extend([None] * len(columns["offset"]))
+
+
 @dataclass
 class Replay:
     """The record index of a journal (no values decoded) and what stopped or broke it."""
 
-    records: list[Record] = field(default_factory=list)
+    records: RecordIndex = field(default_factory=RecordIndex)
     findings: list[Finding] = field(default_factory=list)
     torn: TornTail | None = None
 
 
+def _sound_run(table: np.ndarray, heads: np.ndarray, sound: np.ndarray, used: np.ndarray, first: int) -> dict | None:
+    """The columns of every record of `table` when each one is sound (what the loop of `replay`
+    accepts without a finding: ST8, this version, a trusted frame header, a complete chain of
+    pairs of its location and full chunks), found with numpy; None when one is not."""
+    n = len(table)
+    need = -(-(ENVELOPE_HEAD + heads["frame"]["compressed_len"].astype(np.int64)) // CHUNK_SIZE)
+    if (need == 1).all():
+        starts = np.arange(n)
+    else:   # records follow each other by their pair counts (continuation pairs hold no head)
+        steps, at, found = need.tolist(), 0, []
+        while at < n:
+            found.append(at)
+            at += steps[at]
+        if at != n:
+            return None          # the last record needs pairs the file does not hold: a torn tail
+        starts = np.array(found, np.int64)
+    spans = need[starts]
+    owner = np.repeat(np.arange(len(starts)), spans)          # the record each pair belongs to
+    last = np.arange(n) - starts[owner] == spans[owner] - 1
+    total = ENVELOPE_HEAD + heads["frame"]["compressed_len"][starts].astype(np.int64)
+    expected = np.where(last, (total - CHUNK_SIZE * (spans - 1))[owner], CHUNK_SIZE)
+    locations = table["mem8"]["location"]
+    if not ((heads["magic"][starts] == _MAGIC).all() and (heads["version"][starts] == ST8_VERSION).all()
+            and (used[starts] >= ENVELOPE_HEAD).all() and sound[starts].all()
+            and (locations == locations[starts][owner]).all() and (used == expected).all()):
+        return None
+    frames = heads["frame"][starts]
+    return {"offset": ((first + starts) * PAIR_SIZE).tolist(), "pair_index": (first + starts).tolist(),
+            "pairs": spans.tolist(), "location": locations[starts].tolist(),
+            "tombstoned": (table["mem8"]["flags"][starts] & FLAG_TOMBSTONED).astype(bool).tolist(),
+            "names": frames.dtype.names, "frame": [frames[name].tolist() for name in frames.dtype.names]}
+
+
 def replay(table: np.ndarray, data, first: int, end_offset: int, out: Replay) -> Replay:
     """Index the records of `table` (pairs `first`.. of the file) as `RecordStore::open_memory`
-    replays them (MEM8.md 2.7), reporting instead of failing; `end_offset`: where the bytes end."""
+    replays them (MEM8.md 2.7), reporting instead of failing; `end_offset`: where the bytes end.
+    A table whose records are all sound is indexed with numpy; otherwise the loop below walks it
+    record by record and says what is wrong where."""
     n = len(table)
     if not n:
         return out
     table = table.view(np.ndarray)
     heads = np.ascontiguousarray(table["raw8"]["payload"][:, :ENVELOPE_HEAD]).view(HEAD_DTYPE).reshape(n)
+    frames = heads["frame"]
+    sound = trusted(frames)    # header_problems is asked only where this finds one
+    used = np.minimum(table["raw8"]["payload_len"], CHUNK_SIZE)
+    run = _sound_run(table, heads, sound, used, first)
+    if run is not None:
+        out.records.add_run(run)
+        return out
     is_st8 = (heads["magic"] == _MAGIC).all(axis=1).tolist()
     # the loop reads Python lists: a numpy scalar per field and record costs more than the record
     versions = heads["version"].tolist()
-    frames = heads["frame"]
     names = frames.dtype.names
     frame_rows = list(zip(*(frames[name].tolist() for name in names)))
+    sound = sound.tolist()
     stored_heads = heads.tobytes()
     locations = table["mem8"]["location"]
     location_list = locations.tolist()
     tombstoned = (table["mem8"]["flags"] & FLAG_TOMBSTONED).astype(bool).tolist()
-    used = np.minimum(table["raw8"]["payload_len"], CHUNK_SIZE)
     used_list = used.tolist()
     k = 0
     while k < n:
@@ -234,8 +308,8 @@ def replay(table: np.ndarray, data, first: int, end_offset: int, out: Replay) ->
         frame = Container(zip(names, frame_rows[k]))
         frame_at = payload_at + FRAME_AT
         head_at = k * ENVELOPE_HEAD + FRAME_AT
-        problems = header_problems(frame, stored_heads[head_at:head_at + FRAME_HEADER_SIZE])
-        if problems:
+        if not sound[k]:
+            problems = header_problems(frame, stored_heads[head_at:head_at + FRAME_HEADER_SIZE])
             for code, message, name in problems:
                 out.findings.append(error(P + code, message, f"{path}.frame.{name}",
                                           frame_at + field_offset(t8r_frame_header, name)))

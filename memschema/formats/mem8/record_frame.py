@@ -14,6 +14,7 @@ from ...budget import BudgetExceeded, Meter
 from ...dtypes import struct_dtype
 from ...parsing import build, field_offset, parse
 from .codecs import CodecError, bincode, token_lzw, zlib_frame
+from .codecs.crc_seal import crc32_rows
 from .native import t8r_frame_header
 
 MAX_FRAME_LEN = 64 << 20
@@ -59,21 +60,20 @@ def header_problems(header, stored: bytes | None = None) -> list[tuple[str, str,
     return out
 
 
-def first_untrusted(buf, offsets: np.ndarray, heads: np.ndarray) -> int | None:
-    """`header_problems` over a table of frame headers (`heads`, dtype `FRAME_HEADERS`, the frames
-    starting at `offsets` in `buf`): the index of the first frame it would report, or None.  The
-    lengths are checked for all frames at once, then the header CRCs in order up to the first bad
-    length."""
-    lengths_ok = np.ones(len(heads), bool)
+def trusted(heads: np.ndarray) -> np.ndarray:
+    """`header_problems` over a table of frame headers (`heads`, dtype `FRAME_HEADERS`): True where
+    it reports nothing.  Lengths and header CRCs are checked for all frames at once."""
+    ok = np.ones(len(heads), bool)
     for name in LENGTH_FIELDS:
-        lengths_ok &= (heads[name] >= 1) & (heads[name] <= MAX_FRAME_LEN)
-    first_bad_length = len(heads) if lengths_ok.all() else int(np.argmin(lengths_ok))
-    view, crc = memoryview(buf), zlib.crc32
-    stored = heads["header_crc32"].tolist()
-    for i, at in enumerate(offsets[:first_bad_length].tolist()):
-        if crc(view[at:at + _CRC_COVERS]) != stored[i]:
-            return i
-    return None if first_bad_length == len(heads) else first_bad_length
+        ok &= (heads[name] >= 1) & (heads[name] <= MAX_FRAME_LEN)
+    rows = np.ascontiguousarray(heads).view(np.uint8).reshape(len(heads), heads.dtype.itemsize)
+    return ok & (crc32_rows(rows[:, :_CRC_COVERS]) == heads["header_crc32"])
+
+
+def first_untrusted(heads: np.ndarray) -> int | None:
+    """The index of the first frame of `heads` whose header cannot be trusted, or None."""
+    ok = trusted(heads)
+    return None if ok.all() else int(np.argmin(ok))
 
 
 def decode_compressed(header, compressed, meter: Meter | None = None, path: str = "",

@@ -180,7 +180,7 @@ class T8RDocument(AppendOnly, Journal):
         placed = self.parsed.placed["frames"]
         offsets = np.asarray(placed.offsets, np.int64)
         heads = gather(buf, FRAME_HEADERS, offsets)
-        bad = first_untrusted(buf, offsets, heads)
+        bad = first_untrusted(heads)
         trusted = len(offsets) if bad is None else bad
         self.frames = Frames(buf, offsets[:trusted], heads[:trusted], self.meter)
         if bad is not None:
