@@ -16,6 +16,7 @@ as one construct Struct (`as_construct`), and field lookup by byte offset (`expl
 from __future__ import annotations
 
 import bisect
+import weakref
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -532,7 +533,8 @@ class Parsed(Mapping):
                                   "bad_count")
             placed = self._repeat(section, walker, pos, end, count)
         self.placed[section.name] = placed
-        ctx[section.name] = placed.value
+        # the context refers to lazy records weakly (they refer to the context)
+        ctx[section.name] = weakref.proxy(placed.value) if isinstance(placed.value, LazyRecords) else placed.value
         self._cursor = placed.end if section.size is None else end
 
     def _repeat(self, section: Section, walker: Walker, pos: int, end: int, count: int | None) -> Placed:
@@ -700,7 +702,10 @@ class LazyRecords(Sequence):
     """The records of a variable-size repeated section, parsed when asked (see `Layout.parse(lazy=)`)."""
 
     def __init__(self, parsed: Parsed, section: Section, offsets, end: int):
-        self.parsed, self.section, self.offsets, self.end = parsed, section, offsets, end
+        # the bytes and the context, not the Parsed that holds this sequence: no reference cycle,
+        # so a dropped document frees its buffer (or mmap) at once instead of at the next collection
+        self.data, self.context = parsed.data, parsed.context
+        self.section, self.offsets, self.end = section, offsets, end
 
     def __len__(self) -> int:
         return len(self.offsets)
@@ -716,9 +721,9 @@ class LazyRecords(Sequence):
         if not 0 <= i < len(self):
             raise IndexError(i)
         start, stop = self.span(i)
-        ctx = self.parsed.context
+        ctx = self.context
         ctx._index = i
-        return Walker(self.parsed.data).walk(self.section.decl, start, stop, f"{self.section.name}[{i}]", ctx)[0]
+        return Walker(self.data).walk(self.section.decl, start, stop, f"{self.section.name}[{i}]", ctx)[0]
 
     def __iter__(self):
         for i in range(len(self)):

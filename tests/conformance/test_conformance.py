@@ -221,3 +221,26 @@ def test_walker_parses_every_declaration_as_construct_does(name):
         assert declared(decl, numpy_value) == declared(decl, got), f"{name}: numpy tables show other values"
 
     check()
+
+
+@pytest.mark.parametrize("fmt, file, data", SAMPLES)
+def test_a_dropped_document_frees_its_bytes_at_once(fmt, file, data):
+    """No reference cycle holds a loaded file: when the last reference to a document goes, its
+    buffer (a copy or an mmap of the file) goes with it, not at the next cycle collection (a
+    folder validated file by file would otherwise hold every file it read)."""
+    import gc
+    import weakref
+    view = memoryview(bytearray(data))
+    alive = weakref.ref(view)
+    gc.collect()
+    gc.disable()
+    try:
+        doc = memschema.load(view)
+        for placed in doc.parsed.placed.values():
+            for _ in zip(range(3), placed.value) if hasattr(placed.value, "__iter__") else ():
+                pass
+        doc.check()
+        del doc, view, placed
+        assert alive() is None, f"{file}: a reference cycle keeps the {fmt} document's bytes alive"
+    finally:
+        gc.enable()

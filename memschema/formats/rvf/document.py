@@ -58,7 +58,7 @@ class Segment:
     def header(self):
         if self._value is not None:
             return self._value.header
-        return parse_value(segment_header, self._records.parsed.data, self.offset, f"{self.path}.header")[0]
+        return parse_value(segment_header, self._records.data, self.offset, f"{self.path}.header")[0]
 
     @property
     def payload_offset(self) -> int:
