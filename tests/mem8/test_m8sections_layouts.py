@@ -169,3 +169,24 @@ def test_three_way_mem8_01_00_rule():
     assert memschema.detect(data[:-7]).id == "mem8/seed"
     assert memschema.detect(_tool()).id == "m8tool"
     assert memschema.detect(_sections("legacy_mem8")).id == "m8sections/legacy_mem8"
+
+
+def test_telling_a_seed_file_from_legacy_sections_walks_no_section(monkeypatch):
+    """Row 9 of detection follows a seed file's bytes as legacy sections by their sizes alone: a
+    seed header's u16 can declare 65,535 of them, and a 20 GiB seed file is detected in
+    milliseconds (it took 0.5 s when each was walked)."""
+    from memschema import walker
+    from memschema.formats.mem8.detect import sections_end
+    seed = SeedDocument.new()
+    for i in range(40):
+        seed.append_block(b"x" * (100 + i), 0.5, timestamp=i)
+    data = seed.build()
+    walked = []
+    real = walker.Walker.walk
+    monkeypatch.setattr(walker.Walker, "walk", lambda self, decl, pos, end, path, *rest:
+                        walked.append(path) or real(self, decl, pos, end, path, *rest))
+    assert memschema.detect(data).id == "mem8/seed"
+    # the sizes are followed; only the section where the chain breaks is walked, for its error
+    assert len({p.split(".")[0] for p in walked if p.startswith("sections[")}) == 1
+    legacy = _sections("legacy_mem8")
+    assert sections_end(legacy) == len(legacy) - 4 and memschema.detect(legacy).id == "m8sections/legacy_mem8"
