@@ -212,7 +212,12 @@ def _validate_data(data, name: str, file_name: str, strict: bool, format: str | 
         report.findings.append(Finding.from_error(exc))
         return report
     report.variant = doc.variant
-    report.findings.extend(doc.check(strict=strict))
+    try:
+        report.findings.extend(doc.check(strict=strict))
+    except FormatError as exc:         # records parsed when checked read zeros where the file shrank
+        if changed(data, name) is None:
+            raise
+        report.findings.append(Finding.from_error(exc))   # `_validate` puts file_changed before it
     _sort(report)
     return report
 
