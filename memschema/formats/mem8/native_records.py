@@ -223,7 +223,8 @@ def _sound_run(table: np.ndarray, heads: np.ndarray, sound: np.ndarray, used: np
     accepts without a finding: ST8, this version, a trusted frame header, a complete chain of
     pairs of its location and full chunks), found with numpy; None when one is not."""
     n = len(table)
-    need = -(-(ENVELOPE_HEAD + heads["frame"]["compressed_len"].astype(np.int64)) // CHUNK_SIZE)
+    totals = ENVELOPE_HEAD + heads["frame"]["compressed_len"].astype(np.int64)   # payload bytes if a record starts here
+    need = -(-totals // CHUNK_SIZE)
     if (need == 1).all():
         starts = np.arange(n)
     else:   # records follow each other by their pair counts (continuation pairs hold no head)
@@ -237,8 +238,7 @@ def _sound_run(table: np.ndarray, heads: np.ndarray, sound: np.ndarray, used: np
     spans = need[starts]
     owner = np.repeat(np.arange(len(starts)), spans)          # the record each pair belongs to
     last = np.arange(n) - starts[owner] == spans[owner] - 1
-    total = ENVELOPE_HEAD + heads["frame"]["compressed_len"][starts].astype(np.int64)
-    expected = np.where(last, (total - CHUNK_SIZE * (spans - 1))[owner], CHUNK_SIZE)
+    expected = np.where(last, (totals[starts] - CHUNK_SIZE * (spans - 1))[owner], CHUNK_SIZE)
     locations = table["mem8"]["location"]
     if not ((heads["magic"][starts] == _MAGIC).all() and (heads["version"][starts] == ST8_VERSION).all()
             and (used[starts] >= ENVELOPE_HEAD).all() and sound[starts].all()

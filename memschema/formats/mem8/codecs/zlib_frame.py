@@ -28,19 +28,26 @@ def inflate_chunks(compressed, raw_len: int, chunk: int = CHUNK) -> Iterator[byt
     total = 0
     tail = memoryview(compressed)
     while True:
-        try:
-            out = d.decompress(tail, min(chunk, bound + 1 - total))
-        except zlib.error as exc:
-            raise CodecError("zlib", f"zlib stream does not inflate: {exc}", 0) from None
+        out = _step(d, tail, min(chunk, bound + 1 - total), total, bound)
         tail = d.unconsumed_tail
         total += len(out)
-        if total > bound:
-            raise CodecError("zlib", f"inflates to more than 3*raw_len = {bound} bytes", 0)
         if out:
             yield out
         if d.eof or (not tail and not out):
             break
     _ended(d, compressed)
+
+
+def _step(d, data, limit: int, before: int, bound: int) -> bytes:
+    """At most `limit` more inflated bytes (`before` so far); `CodecError` for a broken stream or
+    past `bound` bytes in all."""
+    try:
+        out = d.decompress(data, limit)
+    except zlib.error as exc:
+        raise CodecError("zlib", f"zlib stream does not inflate: {exc}", 0) from None
+    if before + len(out) > bound:
+        raise CodecError("zlib", f"inflates to more than 3*raw_len = {bound} bytes", 0)
+    return out
 
 
 def _ended(d, compressed) -> None:
@@ -59,11 +66,6 @@ def inflate(compressed, raw_len: int) -> bytes:
     if bound >= CHUNK:
         return b"".join(inflate_chunks(compressed, raw_len))
     d = zlib.decompressobj()
-    try:
-        out = d.decompress(compressed, bound + 1)
-    except zlib.error as exc:
-        raise CodecError("zlib", f"zlib stream does not inflate: {exc}", 0) from None
-    if len(out) > bound:
-        raise CodecError("zlib", f"inflates to more than 3*raw_len = {bound} bytes", 0)
+    out = _step(d, compressed, bound + 1, 0, bound)
     _ended(d, compressed)
     return out
