@@ -9,5 +9,10 @@ setup(ext_modules=[
     # the chain of records that state their own size (memschema/sized_records.py falls back to Python)
     Extension("memschema._follow", ["memschema/_follow.c"], optional=True),
     # MEM8 token-LZW decoding (memschema/formats/mem8/codecs/token_lzw.py falls back to Python)
-    Extension("memschema.formats.mem8.codecs._lzw", ["memschema/formats/mem8/codecs/_lzw.c"], optional=True),
+    Extension("memschema.formats.mem8.codecs._lzw", ["memschema/formats/mem8/codecs/_lzw.c"],
+              depends=["memschema/formats/mem8/codecs/lzw_core.h"], optional=True),
+    # a batch of MEM8 record frames: CRC, zlib, token-LZW, bincode (record_frame.py falls back to
+    # its Python decoder; needs zlib's header, as CPython's own zlib module does)
+    Extension("memschema.formats.mem8.codecs._frames", ["memschema/formats/mem8/codecs/_frames.c"],
+              depends=["memschema/formats/mem8/codecs/lzw_core.h"], libraries=["z"], optional=True),
 ])

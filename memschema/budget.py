@@ -24,6 +24,8 @@ from collections.abc import Hashable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+import numpy as np
+
 from .errors import FormatError
 
 MiB = 1 << 20
@@ -85,6 +87,21 @@ class Meter:
         self.used += size
         if key is not None:
             self._charged.add(key)
+
+    def charge_run(self, sizes, keys: list[Hashable]) -> int:
+        """`charge` each of a run of records (distinct `keys`) in turn, and stop before the first one
+        it would refuse: how many were charged.  That one is left to `charge`, which names it."""
+        charged = self._charged
+        fresh = (np.fromiter((k not in charged for k in keys), bool, len(keys)) if charged
+                 else np.ones(len(keys), bool))
+        sizes = np.asarray(sizes, np.int64)
+        used = self.used + np.cumsum(np.where(fresh, sizes, 0))
+        refused = fresh & ((sizes > self.record_limit) | (used > self.file_limit))
+        n = int(np.argmax(refused)) if refused.any() else len(keys)
+        if n:
+            self.used = int(used[n - 1])
+            self._charged.update(keys[:n])
+        return n
 
 
 DEFAULT = Budget()

@@ -157,3 +157,25 @@ def test_a_newer_st8_version_is_unknown_not_raw():
     assert [r.version for r in doc.records] == [1, 2, 1]
     first = memschema.load(payload_pairs(location("k"), newer))
     assert first.application == "st8" and "mem8.native.st8_version" in memschema.validate(first).codes()
+
+
+@pytest.mark.parametrize("n", [6, 600])   # one batch, and one split between threads
+def test_batch_decoding_gives_what_records_give_one_by_one(n):
+    """Validation and `live` decode records in batches; a record a batch refuses is decoded alone.
+    Both must give what `decode_record` gives record by record: the same findings (code, path,
+    offset) and the same live view, whatever layer is damaged."""
+    from memschema.formats.mem8.native_records import decode_record
+    damaged = {1: _frame(bincode.encode_record("k1", S("v")), b"\x78\x01garbage"),
+               3: _frame(bincode.encode_record("k3", S("v")) + b"!"),
+               n - 2: _frame(bincode.encode_record("k", S("v")))}          # its location is not its key's
+    data = b"".join(payload_pairs(location(f"k{i}" if i != n - 2 else "elsewhere"), damaged[i])
+                    if i in damaged else record_pairs(f"k{i}", S(f"value {i}")) for i in range(n))
+    doc = memschema.load(data)
+    crc_ok = doc.block_crc_ok
+    one_by_one = [decode_record(doc.table, r, crc_ok) for r in doc.index]
+    expected = [(r.problem.code, r.problem.path, r.problem.offset) for r in one_by_one if r.problem is not None]
+    assert [c for c, _, _ in expected] == ["mem8.native.zlib", "mem8.native.trailing_bytes",
+                                           "mem8.native.key_location_mismatch"]
+    found = [(f.code, f.path, f.offset) for f in memschema.validate(data).findings]
+    assert found == expected
+    assert memschema.load(data).live() == {r.key: r.value for r in one_by_one if r.key is not None}

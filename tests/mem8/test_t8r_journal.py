@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -12,6 +14,7 @@ from memschema.errors import FormatError
 from memschema.formats.mem8.codecs import bincode
 from memschema.formats.mem8.native import t8r_frame_header
 from memschema.formats.mem8.record_frame import (
+    FRAME_HEADER_SIZE,
     FRAME_HEADERS,
     MAX_FRAME_LEN,
     header_crc,
@@ -20,7 +23,7 @@ from memschema.formats.mem8.record_frame import (
 )
 from memschema.formats.mem8.strategies import t8r_journals
 from memschema.formats.mem8.t8r import FILE_HEADER_SIZE
-from memschema.formats.mem8.t8r_store import T8RDocument, open_journal
+from memschema.formats.mem8.t8r_store import COMPRESSED_AT, T8RDocument, open_journal
 from memschema.parsing import build, parse
 
 S = bincode.encode_string
@@ -154,3 +157,45 @@ def test_the_header_table_check_is_header_problems_on_each(heads):
     table = np.frombuffer(b"".join(rows), FRAME_HEADERS)
     expected = [not header_problems(parse(t8r_frame_header, row, 0, "header"), row) for row in rows]
     assert trusted(table).tolist() == expected
+
+
+def _damage_payload(data: bytes, doc: T8RDocument, i: int, keep_crc: bool) -> bytes:
+    """Flip a byte inside frame i's compressed bytes; `keep_crc`: rewrite its payload CRC (and so
+    its header CRC) so that the damage reaches zlib."""
+    frame = doc.frames[i]
+    out = bytearray(data)
+    at = frame.offset + COMPRESSED_AT + 3
+    out[at] ^= 0x5A
+    if keep_crc:
+        header = dict(frame.header)
+        header["payload_crc32"] = zlib.crc32(out[frame.offset + COMPRESSED_AT:at + frame.header.compressed_len - 3])
+        header["header_crc32"] = header_crc(header)
+        out[frame.offset:frame.offset + FRAME_HEADER_SIZE] = build(t8r_frame_header, header, "frame")
+    return bytes(out)
+
+
+@pytest.mark.parametrize("n", [7, 700])   # one batch, and one split between threads
+def test_batch_decoding_gives_what_frames_give_one_by_one(n):
+    """`live` and `validate` decode the placed frames as a batch; a frame the batch refuses is made
+    and decoded alone.  Both must give what decoding every frame as a `Frame` gives: the same live
+    view, the same findings (code, path, offset), also when frames are made during the batch."""
+    data = _journal(n)
+    data = _damage_payload(data, memschema.load(data), 2, keep_crc=False)
+    data = _damage_payload(data, memschema.load(data), n - 2, keep_crc=True)
+    one_by_one = memschema.load(data)
+    frames = list(one_by_one.frames)
+    expected_live = {f.key: f.value for f in frames if f.key is not None}
+    expected = [(p.code, p.path, p.offset) for p in (f.problem for f in frames) if p is not None]
+    assert [c for c, _, _ in expected] == ["t8r.payload_crc_mismatch", "t8r.zlib"]
+
+    assert memschema.load(data).live() == expected_live
+    found = memschema.validate(data).findings
+    assert [(f.code, f.path, f.offset) for f in found] == expected
+
+    doc = memschema.load(data)
+    seen = []
+    for k, entry in enumerate(doc.entries()):
+        if k == 0:
+            assert doc.frames[4].key == "k4"     # made while the batch is being handed out
+        seen.append(entry.key)
+    assert seen == [f.key for f in frames]

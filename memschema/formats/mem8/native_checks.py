@@ -29,7 +29,7 @@ def check_native(doc: NativeDocument) -> list[Finding]:
     _pair_findings(doc, out)
     out.extend_capped(doc.replay_findings)
     if doc.application == "st8":
-        for record in doc.iter_records():
+        for record in doc.iter_records(values=False):
             if record.decodable and record.problem is not None:   # a codec error (the others are replay's)
                 out.add(record.problem)
         units, kind = doc.index, "records"
@@ -96,9 +96,10 @@ def _window(doc: NativeDocument, pairs: np.ndarray, crc_ok: np.ndarray, lo: int,
          lambda i: f"unknown_26 {int(mem8['unknown_26'][i]):#06x} does not match the tombstone flag "
                    f"(expected {int(expected_26[i]):#06x})")
     used = np.minimum(raw8["payload_len"], CHUNK_SIZE)
-    dirty = (raw8["payload"] != 0) & (np.arange(CHUNK_SIZE)[None, :] >= used[:, None])
-    for i in np.flatnonzero(dirty.any(axis=1)).tolist():
-        first = int(np.argmax(dirty[i]))
+    short = np.flatnonzero(used < CHUNK_SIZE)          # only these chunks have padding
+    dirty = (raw8["payload"][short] != 0) & (np.arange(CHUNK_SIZE)[None, :] >= used[short, None])
+    for j in np.flatnonzero(dirty.any(axis=1)).tolist():
+        i, first = int(short[j]), int(np.argmax(dirty[j]))
         out.add(warning(P + "nonzero_reserved", "RAW8 padding after the payload is not zero",
                         f"pairs[{lo + i}].raw8.payload", _at(doc, lo + i, "raw8.payload") + int(used[i]) + first))
 

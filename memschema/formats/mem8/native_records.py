@@ -41,7 +41,7 @@ from .native import (
     st8_head,
     t8r_frame_header,
 )
-from .record_frame import FRAME_HEADER_SIZE, decode_compressed, header_problems, trusted
+from .record_frame import FRAME_HEADER_SIZE, FRAME_HEADERS, decode_compressed, decode_run, header_problems, trusted
 
 P = "mem8.native."                               # finding code prefix
 HEAD_DTYPE = struct_dtype(st8_head)
@@ -49,6 +49,8 @@ FRAME_AT = field_offset(st8_head, "frame")       # 4: after the magic and the ve
 VERSION_AT = field_offset(st8_head, "version")
 PAYLOAD_LEN_AT = field_offset(native_pair, "raw8.payload_len")
 _MAGIC = np.frombuffer(ST8_MAGIC, dtype=np.uint8)
+MAX_BATCH_RECORDS = 1024             # records decoded per batch (`decode_records`)
+MAX_BATCH_INFLATED = 32 << 20        # inflated bytes a batch holds when it keeps the values
 
 
 @dataclass
@@ -373,27 +375,84 @@ def _chain_length(table: np.ndarray, k: int, used: np.ndarray) -> int:
 def decode_record(pairs: PairTable, record: Record, crc_ok: np.ndarray, meter: Meter | None = None) -> Record:
     """A copy of `record` with its key and value (or the codec error that stopped them); the
     value's `raw_len` is charged to `meter` first (a document's own appends are not charged)."""
-    out = object.__new__(Record)   # a copy: the index keeps no values
-    out.__dict__ = dict(record.__dict__)
-    out.crc_ok = record.crc_ok and bool(crc_ok[record.pair_index:record.pair_index + record.pairs].all())
+    out = _copy(record, crc_ok)
     if not record.decodable or record.key is not None:
         return out
-    k = record.pair_index
-    frame = record.frame
-    whole = b"".join(pairs.chunk(k + j) for j in range(record.pairs))
-    compressed = whole[ENVELOPE_HEAD:ENVELOPE_HEAD + frame.compressed_len]
-    path = f"pairs[{k}].raw8.payload"
+    path = f"pairs[{record.pair_index}].raw8.payload"
     try:
-        out.key, out.value = decode_compressed(frame, compressed, meter, f"{path}.compressed",
-                                               record.offset + PAYLOAD_AT + ENVELOPE_HEAD)
+        key, value = decode_compressed(record.frame, _compressed(pairs, record), meter, f"{path}.compressed",
+                                       _compressed_at(record))
     except CodecError as exc:
         out.crc_ok = out.crc_ok and exc.code != "payload_crc_mismatch"
-        out.problem = error(P + exc.code, exc.message, f"{path}.compressed", record.offset + PAYLOAD_AT + ENVELOPE_HEAD)
+        out.problem = error(P + exc.code, exc.message, f"{path}.compressed", _compressed_at(record))
         return out
-    if key_location(out.key) != record.location:
-        out.problem = error(P + "key_location_mismatch", f"location {record.location} is not "
-                            f"SHA-256({out.key!r})[:8] = {key_location(out.key)}", f"pairs[{k}].mem8.location",
-                            record.offset)
+    return _decoded(out, key, value)
+
+
+def decode_records(pairs: PairTable, records: Sequence[Record], crc_ok: np.ndarray, meter: Meter | None,
+                   charged_below: int, values: bool = True) -> Iterator[Record]:
+    """`decode_record` of each record in turn (`meter` charged for those before `charged_below`, the
+    loaded file), decoded in batches (`record_frame.decode_run`).  A record a batch refuses is
+    decoded again alone, which names its problem; without `values`, only keys are decoded."""
+    held = MAX_BATCH_INFLATED if values else float("inf")
+    lo = 0
+    while lo < len(records):
+        batch, raw = [], 0
+        hi = lo
+        while hi < len(records) and hi - lo < MAX_BATCH_RECORDS and raw < held:
+            r = records[hi]
+            if r.decodable and r.key is None and r.offset < charged_below:
+                batch.append(r)
+                raw += r.frame.raw_len
+            hi += 1
+        done = _decode_batch(pairs, batch, meter, values)
+        for r in records[lo:hi]:
+            key_value = done.get(r.offset)
+            if key_value is None:
+                yield decode_record(pairs, r, crc_ok, meter if r.offset < charged_below else None)
+            else:
+                yield _decoded(_copy(r, crc_ok), *key_value)
+        lo = hi
+
+
+def _decode_batch(pairs: PairTable, batch: list[Record], meter: Meter | None, values: bool) -> dict[int, tuple]:
+    """{record offset: (key, value or None)} of the records of `batch` that `decode_run` decoded."""
+    if not batch:
+        return {}
+    pieces = [_compressed(pairs, r) for r in batch]
+    starts = np.cumsum([0] + [len(piece) for piece in pieces[:-1]], dtype=np.int64)
+    heads = np.array([tuple(r.frame[name] for name in FRAME_HEADERS.names) for r in batch], FRAME_HEADERS)
+    keys, got, failed = decode_run(b"".join(pieces), starts, heads, values, meter,
+                                   [("frame", _compressed_at(r)) for r in batch])
+    refused = set(failed)
+    return {r.offset: (keys[j], got[j] if values else None) for j, r in enumerate(batch) if j not in refused}
+
+
+def _copy(record: Record, crc_ok: np.ndarray) -> Record:
+    """A copy of `record` (the index keeps no values) with the seals of its pairs."""
+    out = object.__new__(Record)
+    out.__dict__ = dict(record.__dict__)
+    out.crc_ok = record.crc_ok and bool(crc_ok[record.pair_index:record.pair_index + record.pairs].all())
+    return out
+
+
+def _compressed(pairs: PairTable, record: Record) -> bytes:
+    """The compressed bytes of a record: its chunks joined, past the envelope head."""
+    whole = b"".join(pairs.chunk(record.pair_index + j) for j in range(record.pairs))
+    return whole[ENVELOPE_HEAD:ENVELOPE_HEAD + record.frame.compressed_len]
+
+
+def _compressed_at(record: Record) -> int:
+    return record.offset + PAYLOAD_AT + ENVELOPE_HEAD
+
+
+def _decoded(out: Record, key: str, value: bytes | None) -> Record:
+    """`out` with its key and value, and the error of a location that is not its key's."""
+    out.key, out.value = key, value
+    if key_location(key) != out.location:
+        out.problem = error(P + "key_location_mismatch", f"location {out.location} is not "
+                            f"SHA-256({key!r})[:8] = {key_location(key)}", f"pairs[{out.pair_index}].mem8.location",
+                            out.offset)
     return out
 
 

@@ -23,7 +23,18 @@ from ...registry import Detection
 from .appending import AppendOnly
 from .codecs import bincode, zlib_frame
 from .native import MEM8_MAGIC, native_layout, native_pair
-from .native_records import P, PairTable, Payload, Record, Replay, application, decode_record, payload_chains, replay
+from .native_records import (
+    P,
+    PairTable,
+    Payload,
+    Record,
+    Replay,
+    application,
+    decode_record,
+    decode_records,
+    payload_chains,
+    replay,
+)
 from .native_writer import Wave, payload_pairs, record_pairs, record_payload, wave_fields
 
 __all__ = ["NativeDocument", "Wave", "Record", "Payload", "TornTail", "load_native", "open_store", "payload_pairs",
@@ -98,14 +109,14 @@ class NativeDocument(AppendOnly, Journal):
     def replay_findings(self) -> list[Finding]:
         return self._index.findings
 
-    def iter_records(self) -> Iterator[Record]:
-        """Every record with its key and value, decoded one at a time (nothing kept)."""
+    def iter_records(self, values: bool = True) -> Iterator[Record]:
+        """Every record with its key and value (only its key without `values`), decoded a batch at
+        a time (nothing kept)."""
         if self._records is not None:
             yield from self._records
             return
-        crc_ok = self.block_crc_ok
-        for r in self._index.records:
-            yield decode_record(self.table, r, crc_ok, None if r.offset >= len(self.data) else self.meter)
+        yield from decode_records(self.table, self._index.records, self.block_crc_ok, self.meter, len(self.data),
+                                  values)
 
     @property
     def records(self) -> list[Record]:

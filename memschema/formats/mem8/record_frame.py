@@ -4,8 +4,10 @@ envelope of native journals and by bare T8R journals."""
 
 from __future__ import annotations
 
+import os
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from construct import Container
@@ -17,12 +19,20 @@ from .codecs import CodecError, bincode, token_lzw, zlib_frame
 from .codecs.crc_seal import crc32_rows
 from .native import t8r_frame_header
 
+try:
+    from .codecs import _frames
+except ImportError:   # built without a compiler or zlib's header: every frame goes through Python
+    _frames = None
+
 MAX_FRAME_LEN = 64 << 20
 FRAME_HEADER_SIZE = t8r_frame_header.sizeof()
 _CRC_COVERS = field_offset(t8r_frame_header, "header_crc32")   # the bytes before header_crc32
 FRAME_HEADERS = struct_dtype(t8r_frame_header)
 _SCAN = 1 << 20        # candidate offsets examined per numpy pass
 LENGTH_FIELDS = ("compressed_len", "raw_len")
+_WORKERS = min(4, os.cpu_count() or 1)
+_PER_WORKER = 256      # frames below which a batch is not split between threads
+_pool: tuple[int, ThreadPoolExecutor] | None = None   # (the process it belongs to, the pool)
 
 
 def header_crc(header) -> int:
@@ -95,6 +105,50 @@ def decode_compressed(header, compressed, meter: Meter | None = None, path: str 
         return bincode.decode_record(raw)
     except CodecError as exc:
         raise _inflated(exc) from None
+
+
+def decode_run(data, starts: np.ndarray, heads: np.ndarray, keep: bool, meter: Meter | None = None,
+               keys: list[Hashable] | None = None) -> tuple[list, list | None, list[int]]:
+    """`decode_compressed` of a run of frames whose headers are sound (`heads`, dtype
+    `FRAME_HEADERS`; frame i's compressed bytes start at `data[starts[i]]`), in C and split between
+    threads: (keys, values or None unless `keep`, failed).  `failed` lists the frames it did not
+    decode, their key None: those the C path refused, those past the meter's budget (charged under
+    `keys`), and all of them without the extension.  Decode those one by one with
+    `decode_compressed`, which names the layer and offset."""
+    n = len(starts)
+    fit = n if meter is None else meter.charge_run(heads["raw_len"], keys)
+    if _frames is None or not fit:
+        return [None] * n, [None] * n if keep else None, list(range(n))
+    columns = (np.ascontiguousarray(starts[:fit], np.int64),
+               np.ascontiguousarray(heads["compressed_len"][:fit], np.int64),
+               np.ascontiguousarray(heads["raw_len"][:fit], np.uint32),
+               np.ascontiguousarray(heads["payload_crc32"][:fit], np.uint32))
+    parts = max(1, min(_WORKERS, fit // _PER_WORKER))
+    bounds = [fit * k // parts for k in range(parts + 1)]
+    pieces = [(data, *(c[a:b] for c in columns), keep) for a, b in zip(bounds, bounds[1:])]
+    results = [_decode(pieces[0])] if parts == 1 else list(_threads().map(_decode, pieces))
+    out_keys, out_values, failed = [], [] if keep else None, []
+    for first, (k, v, f) in zip(bounds, results):
+        out_keys += k
+        if keep:
+            out_values += v
+        failed += [first + i for i in f]
+    out_keys += [None] * (n - fit)
+    if keep:
+        out_values += [None] * (n - fit)
+    return out_keys, out_values, failed + list(range(fit, n))
+
+
+def _decode(piece: tuple) -> tuple:
+    return _frames.decode(*piece)
+
+
+def _threads() -> ThreadPoolExecutor:
+    """The decoding threads of this process (a child made by fork has none of its parent's)."""
+    global _pool
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(_WORKERS, thread_name_prefix="memschema-frames"))
+    return _pool[1]
 
 
 def _inflated(exc: CodecError) -> CodecError:

@@ -22,7 +22,7 @@ def check_t8r(doc: T8RDocument) -> list[Finding]:
         out.add(error(P + "bad_magic", f"file header {bytes(h.magic).hex()} version {h.version}, expected "
                       "T8R\\0 version 1", "header", 0))
     out.extend_capped(doc.findings)
-    out.extend_capped(f.problem for f in doc.frames if f.problem is not None and f.problem not in doc.findings)
+    out.extend_capped(p for p in doc.frames.problems() if p is not None and p not in doc.findings)
     torn = doc.torn_tail
     if torn is not None:
         out.add(warning(P + "torn_tail", f"torn tail: {torn.length} bytes at offset {torn.offset} ({torn.reason}); "

@@ -25,6 +25,7 @@ from .record_frame import (
     FRAME_HEADER_SIZE,
     FRAME_HEADERS,
     decode_compressed,
+    decode_run,
     encode_frame,
     first_untrusted,
     header_problems,
@@ -103,6 +104,19 @@ class Frame:
         return out
 
 
+class Decoded:
+    """The key and value of a frame decoded in a batch (what `live` needs, without a `Frame`)."""
+
+    __slots__ = ("key", "value")
+
+    def __init__(self, key: str, value: bytes):
+        self.key, self.value = key, value
+
+    @property
+    def tombstoned(self) -> bool:
+        return self.value == bincode.NONE
+
+
 class Frames(Sequence):
     """The journal's frames in file order: those the layout placed (a `Frame` is made when first
     asked, from the header table) and those appended or cut short since (`append`)."""
@@ -111,6 +125,7 @@ class Frames(Sequence):
         self._data, self._offsets, self._heads, self._meter = data, offsets, heads, meter
         self._made: list[Frame | None] = [None] * len(offsets)
         self._more: list[Frame] = []
+        self._n_made = 0
         self._rows: list | None = None   # (offset, header fields) per frame, as Python values once asked
 
     def __len__(self) -> int:
@@ -126,19 +141,60 @@ class Frames(Sequence):
             raise IndexError(f"frame {i} of {len(self)}")
         if i >= n:
             return self._more[i - n]
-        frame = self._made[i]
-        if frame is None:
-            if self._rows is None:
-                columns = (self._heads[name].tolist() for name in HEADER_FIELDS)   # faster than rows
-                self._rows = list(zip(self._offsets.tolist(), zip(*columns)))
-            at, fields = self._rows[i]
-            start = at + COMPRESSED_AT
-            frame = self._made[i] = Frame(at, Container(zip(HEADER_FIELDS, fields)),
-                                          self._data[start:start + fields[LENGTH_INDEX]], f"frames[{i}]", self._meter)
+        return self._made[i] or self._make(i)
+
+    def __iter__(self) -> Iterator[Frame]:
+        for i, frame in enumerate(self._made):
+            yield frame or self._make(i)
+        yield from self._more
+
+    def _make(self, i: int) -> Frame:
+        if self._rows is None:
+            columns = (self._heads[name].tolist() for name in HEADER_FIELDS)   # faster than rows
+            self._rows = list(zip(self._offsets.tolist(), zip(*columns)))
+        at, fields = self._rows[i]
+        start = at + COMPRESSED_AT
+        self._n_made += 1
+        frame = self._made[i] = Frame(at, Container(zip(HEADER_FIELDS, fields)),
+                                      self._data[start:start + fields[LENGTH_INDEX]], f"frames[{i}]", self._meter)
         return frame
 
     def append(self, frame: Frame) -> None:
         self._more.append(frame)
+
+    def problems(self) -> Iterator[Finding]:
+        """Every frame's `problem`, in file order.  The placed frames not made yet are checked as one
+        batch (`decode_run`), and only those it refuses are made, to name their problem."""
+        pending, (_, _, failed) = self._batch(keep=False)
+        refused = set(failed)
+        for i, frame in enumerate(self._made):
+            if frame is not None or i in refused:
+                yield self[i].problem
+        for frame in self._more:
+            yield frame.problem
+
+    def entries(self) -> Iterator[Frame | Decoded]:
+        """Every frame's key and value in file order (`Journal.entries`).  The placed frames not made
+        yet are decoded as one batch (`decode_run`) and given as `Decoded` pairs, not made; a frame
+        the batch refuses is made, which names its problem."""
+        pending, (keys, values, failed) = self._batch(keep=True)
+        refused = set(failed)
+        j = 0
+        for i in range(len(self._made)):
+            if j < len(pending) and pending[j] == i:
+                yield self[i] if j in refused else Decoded(keys[j], values[j])
+                j += 1
+            else:
+                yield self[i]
+        yield from self._more
+
+    def _batch(self, keep: bool) -> tuple[list[int], tuple]:
+        n = len(self._made)
+        pending = list(range(n)) if self._n_made == 0 else [i for i in range(n) if self._made[i] is None]
+        starts = self._offsets[pending] + COMPRESSED_AT
+        # charged under the key Frame's own decoding uses, so that a frame is charged once
+        return pending, decode_run(self._data, starts, self._heads[pending], keep, self._meter,
+                                   [("frame", a) for a in starts.tolist()])
 
 
 def file_header() -> bytes:
@@ -218,7 +274,7 @@ class T8RDocument(AppendOnly, Journal):
         return True
 
     def entries(self):
-        return iter(self.frames)
+        return self.frames.entries()
 
     def _file_prefix(self) -> bytes:
         return file_header()

@@ -1,0 +1,211 @@
+/* Fast path of record_frame.decode_compressed over a batch of record frames (MEM8.md 2.6): per
+ * frame the payload CRC-32, zlib (at most 3*raw_len bytes, the whole input consumed), the token
+ * codec (lzw_core.h) and bincode's Record {key, value}.
+ *
+ * decode(data, starts, lengths, raw_lens, crcs, keep) -> (keys, values, failed)
+ *   frame i's compressed bytes are data[starts[i]:starts[i] + lengths[i]] (int64 buffers);
+ *   raw_lens, crcs: uint32 buffers (header fields raw_len and payload_crc32); keep: whether to
+ *   return the values.
+ *   keys[i] is the key (str) of frame i, or None when any layer refused it; values[i] its value
+ *   (bytes), or values is None when not kept; failed lists the refused frames' indices.
+ *
+ * It only says *whether* a frame decodes: record_frame.py decodes the failed ones again in Python,
+ * which names the layer, field and offset.  The work of each frame runs with the GIL released, so
+ * two threads decode two halves of a batch at once.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdlib.h>
+#include <zlib.h>
+
+#include "lzw_core.h"
+
+#define MAX_FRAME_LEN (64u << 20)      /* MAX_FRAME_LEN in record_frame.py, bincode's LIMIT */
+
+typedef struct {
+    z_stream zs;
+    int zs_ready;
+    uint8_t *tokens, *raw;
+    size_t tokens_cap, raw_cap;
+    uint64_t *entry_off, *entry_len;
+} scratch;
+
+static int grow(uint8_t **buf, size_t *cap, size_t need) {
+    if (need <= *cap)
+        return 1;
+    uint8_t *p = (uint8_t *)realloc(*buf, need);
+    if (!p)
+        return 0;
+    *buf = p;
+    *cap = need;
+    return 1;
+}
+
+/* bincode varint (MEM8.md 2.6 step 3) at *pos of data[0..n); 0 if it is cut short or its tag unknown */
+static int varint(const uint8_t *data, uint64_t n, uint64_t *pos, uint64_t *value) {
+    if (*pos >= n)
+        return 0;
+    uint8_t tag = data[*pos];
+    if (tag < 251) {
+        *value = tag;
+        *pos += 1;
+        return 1;
+    }
+    unsigned width = tag == 251 ? 2 : tag == 252 ? 4 : tag == 253 ? 8 : 0;
+    if (!width || *pos + 1 + width > n)
+        return 0;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < width; i++)
+        v |= (uint64_t)data[*pos + 1 + i] << (8 * i);
+    *value = v;
+    *pos += 1 + width;
+    return 1;
+}
+
+static int sized(const uint8_t *data, uint64_t n, uint64_t *pos, uint64_t *start, uint64_t *len) {
+    if (!varint(data, n, pos, len) || *len > MAX_FRAME_LEN || *pos + *len > n)
+        return 0;
+    *start = *pos;
+    *pos += *len;
+    return 1;
+}
+
+/* One frame without the GIL: 1 and the key's and value's places in s->raw, 0 if any layer refuses
+ * it, -1 out of memory. */
+static int frame(scratch *s, const uint8_t *in, size_t n_in, uint32_t raw_len, uint32_t crc,
+                 uint64_t *key_at, uint64_t *key_len, uint64_t *value_at, uint64_t *value_len) {
+    if (raw_len < 1 || raw_len > MAX_FRAME_LEN || n_in > MAX_FRAME_LEN)
+        return 0;
+    if ((uint32_t)crc32(0L, in, (uInt)n_in) != crc)
+        return 0;
+    uint64_t bound = 3 * (uint64_t)raw_len;
+    if (!grow(&s->tokens, &s->tokens_cap, bound + 1))
+        return -1;
+    if (!s->zs_ready) {
+        memset(&s->zs, 0, sizeof s->zs);
+        if (inflateInit(&s->zs) != Z_OK)
+            return -1;
+        s->zs_ready = 1;
+    } else if (inflateReset(&s->zs) != Z_OK) {
+        return -1;
+    }
+    s->zs.next_in = (Bytef *)in;
+    s->zs.avail_in = (uInt)n_in;
+    s->zs.next_out = s->tokens;
+    s->zs.avail_out = (uInt)(bound + 1);
+    int z = inflate(&s->zs, Z_FINISH);
+    if (z != Z_STREAM_END || s->zs.avail_in != 0 || s->zs.total_out > bound)
+        return 0;
+    ptrdiff_t n_tokens = (ptrdiff_t)s->zs.total_out, n_codes;
+    lzw_failure f = {0, 0, 0, 0};
+    if (lzw_scan(s->tokens, n_tokens, &n_codes, &f))
+        return 0;
+    uint64_t cap = lzw_cap(n_codes, raw_len);
+    if (cap < raw_len)          /* too few codes to make raw_len bytes */
+        return 0;
+    if (!grow(&s->raw, &s->raw_cap, cap + LZW_SLACK))
+        return -1;
+    if (lzw_expand(s->tokens, n_tokens, raw_len, s->raw, cap, s->entry_off, s->entry_len, &f))
+        return 0;
+    uint64_t pos = 0;
+    if (!sized(s->raw, raw_len, &pos, key_at, key_len) || !sized(s->raw, raw_len, &pos, value_at, value_len))
+        return 0;
+    return pos == raw_len;
+}
+
+static PyObject *decode(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer data, starts, lengths, raw_lens, crcs;
+    int keep;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*p", &data, &starts, &lengths, &raw_lens, &crcs, &keep))
+        return NULL;
+    Py_ssize_t n = starts.len / 8;
+    PyObject *keys = NULL, *values = NULL, *failed = NULL, *result = NULL;
+    scratch s;
+    memset(&s, 0, sizeof s);
+    if (starts.len != n * 8 || lengths.len != n * 8 || raw_lens.len != n * 4 || crcs.len != n * 4) {
+        PyErr_SetString(PyExc_ValueError, "starts and lengths need one int64, raw_lens and crcs one uint32 per frame");
+        goto done;
+    }
+    keys = PyList_New(n);
+    values = keep ? PyList_New(n) : Py_NewRef(Py_None);
+    failed = PyList_New(0);
+    s.entry_off = (uint64_t *)malloc(sizeof(uint64_t) * LZW_MAX_CODES);
+    s.entry_len = (uint64_t *)malloc(sizeof(uint64_t) * LZW_MAX_CODES);
+    if (!keys || !values || !failed)
+        goto done;
+    if (!s.entry_off || !s.entry_len) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const uint32_t *raw_len = (const uint32_t *)raw_lens.buf, *crc = (const uint32_t *)crcs.buf;
+    const int64_t *start = (const int64_t *)starts.buf, *length = (const int64_t *)lengths.buf;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t key_at = 0, key_len = 0, value_at = 0, value_len = 0;
+        int ok = 0;
+        if (start[i] >= 0 && length[i] >= 0 && length[i] <= data.len - start[i]) {
+            Py_BEGIN_ALLOW_THREADS
+            ok = frame(&s, (const uint8_t *)data.buf + start[i], (size_t)length[i], raw_len[i], crc[i], &key_at,
+                       &key_len, &value_at, &value_len);
+            Py_END_ALLOW_THREADS
+        }
+        if (ok < 0) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        PyObject *key = NULL, *value = NULL;
+        if (ok) {
+            key = PyUnicode_DecodeUTF8((const char *)s.raw + key_at, (Py_ssize_t)key_len, "strict");
+            if (!key) {   /* not UTF-8: a refusal like any other, named by the Python decoder */
+                if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError))
+                    goto done;
+                PyErr_Clear();
+            } else if (keep && !(value = PyBytes_FromStringAndSize((const char *)s.raw + value_at,
+                                                                   (Py_ssize_t)value_len))) {
+                Py_DECREF(key);
+                goto done;
+            }
+        }
+        if (!key) {
+            PyObject *index = PyLong_FromSsize_t(i);
+            if (!index || PyList_Append(failed, index) < 0) {
+                Py_XDECREF(index);
+                goto done;
+            }
+            Py_DECREF(index);
+            key = Py_NewRef(Py_None);
+            if (keep)
+                value = Py_NewRef(Py_None);
+        }
+        PyList_SET_ITEM(keys, i, key);
+        if (keep)
+            PyList_SET_ITEM(values, i, value);
+    }
+    result = PyTuple_Pack(3, keys, values, failed);
+done:
+    if (s.zs_ready)
+        inflateEnd(&s.zs);
+    free(s.tokens);
+    free(s.raw);
+    free(s.entry_off);
+    free(s.entry_len);
+    Py_XDECREF(keys);
+    Py_XDECREF(values);
+    Py_XDECREF(failed);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&starts);
+    PyBuffer_Release(&lengths);
+    PyBuffer_Release(&raw_lens);
+    PyBuffer_Release(&crcs);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"decode", decode, METH_VARARGS,
+     "decode(data, starts, lengths, raw_lens, crcs, keep) -> (keys, values, failed): a batch of record frames"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_frames", "C fast path of a batch of record frames",
+                                    -1, methods};
+
+PyMODINIT_FUNC PyInit__frames(void) { return PyModule_Create(&module); }
