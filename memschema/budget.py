@@ -88,6 +88,12 @@ class Meter:
         if key is not None:
             self._charged.add(key)
 
+    def refund(self, size: int, key: Hashable) -> None:
+        """Undo `charge` of a record that turned out not to be decoded (its charge was early)."""
+        if key in self._charged:
+            self._charged.discard(key)
+            self.used -= size
+
     def charge_run(self, sizes, keys: list[Hashable]) -> int:
         """`charge` each of a run of records (distinct `keys`) in turn, and stop before the first one
         it would refuse: how many were charged.  That one is left to `charge`, which names it."""

@@ -161,6 +161,34 @@ def test_a_budget_that_runs_out_part_way_leaves_the_rest_to_python():
     assert decode_compressed(heads[0], frames[0][1], meter, "frames[0]", 0)[0] == "k0"
 
 
+@given(st.lists(st.tuples(st.integers(0, 400), st.booleans()), min_size=1, max_size=30), st.integers(0, 6000))
+def test_the_budget_ends_as_decoding_frame_by_frame_leaves_it(records, limit):
+    """A batch and then its refused frames one by one charge what decoding every frame in turn
+    charges (a frame whose payload CRC fails is not charged) and refuse the same frames."""
+    frames = [frame_of(bincode.encode_record(f"k{i}", bytes(size)), crc_delta=int(bad))
+              for i, (size, bad) in enumerate(records)]
+    heads = np.array([row for row, _ in frames], FRAME_HEADERS)
+
+    def each(meter, indices):
+        return {i: python_outcome_metered(heads[i], frames[i][1], meter, i) for i in indices}
+
+    alone = Budget(max_decoded_bytes=limit).meter(0)
+    expected = each(alone, range(len(frames)))
+    batched = Budget(max_decoded_bytes=limit).meter(0)
+    _, (keys, values, failed) = run(frames, meter=batched)
+    got = {i: ("ok", (keys[i], values[i])) for i in range(len(frames)) if i not in set(failed)}
+    got.update(each(batched, failed))
+    assert got == expected
+    assert batched.used == alone.used
+
+
+def python_outcome_metered(head, compressed: bytes, meter, i: int):
+    try:
+        return "ok", decode_compressed(head, compressed, meter, f"frames[{i}]", i)
+    except CodecError as exc:
+        return "error", exc.code
+
+
 def test_the_batch_decoder_is_built_where_a_compiler_and_zlib_exist():
     """`pip install .` builds `_frames` when a C compiler and zlib's header are present (it is
     optional only so that installing never fails without them)."""

@@ -50,7 +50,7 @@ VERSION_AT = field_offset(st8_head, "version")
 PAYLOAD_LEN_AT = field_offset(native_pair, "raw8.payload_len")
 _MAGIC = np.frombuffer(ST8_MAGIC, dtype=np.uint8)
 MAX_BATCH_RECORDS = 1024             # records decoded per batch (`decode_records`)
-MAX_BATCH_INFLATED = 32 << 20        # inflated bytes a batch holds when it keeps the values
+MAX_BATCH_BYTES = 32 << 20           # compressed bytes a batch holds, and the values when it keeps them
 
 
 @dataclass
@@ -394,16 +394,15 @@ def decode_records(pairs: PairTable, records: Sequence[Record], crc_ok: np.ndarr
     """`decode_record` of each record in turn (`meter` charged for those before `charged_below`, the
     loaded file), decoded in batches (`record_frame.decode_run`).  A record a batch refuses is
     decoded again alone, which names its problem; without `values`, only keys are decoded."""
-    held = MAX_BATCH_INFLATED if values else float("inf")
     lo = 0
     while lo < len(records):
-        batch, raw = [], 0
+        batch, held = [], 0
         hi = lo
-        while hi < len(records) and hi - lo < MAX_BATCH_RECORDS and raw < held:
+        while hi < len(records) and hi - lo < MAX_BATCH_RECORDS and held < MAX_BATCH_BYTES:
             r = records[hi]
             if r.decodable and r.key is None and r.offset < charged_below:
                 batch.append(r)
-                raw += r.frame.raw_len
+                held += r.frame.compressed_len + (r.frame.raw_len if values else 0)
             hi += 1
         done = _decode_batch(pairs, batch, meter, values)
         for r in records[lo:hi]:

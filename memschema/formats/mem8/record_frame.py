@@ -112,9 +112,10 @@ def decode_run(data, starts: np.ndarray, heads: np.ndarray, keep: bool, meter: M
     """`decode_compressed` of a run of frames whose headers are sound (`heads`, dtype
     `FRAME_HEADERS`; frame i's compressed bytes start at `data[starts[i]]`), in C and split between
     threads: (keys, values or None unless `keep`, failed).  `failed` lists the frames it did not
-    decode, their key None: those the C path refused, those past the meter's budget (charged under
-    `keys`), and all of them without the extension.  Decode those one by one with
-    `decode_compressed`, which names the layer and offset."""
+    decode, their key None: those the C path refused, those past the meter's budget, and all of them
+    without the extension.  Decode those one by one with `decode_compressed`, which names the layer
+    and offset.  The meter ends as `decode_compressed` of each frame in turn leaves it (`keys`: the
+    keys it charges them under)."""
     n = len(starts)
     fit = n if meter is None else meter.charge_run(heads["raw_len"], keys)
     if _frames is None or not fit:
@@ -128,11 +129,14 @@ def decode_run(data, starts: np.ndarray, heads: np.ndarray, keep: bool, meter: M
     pieces = [(data, *(c[a:b] for c in columns), keep) for a, b in zip(bounds, bounds[1:])]
     results = [_decode(pieces[0])] if parts == 1 else list(_threads().map(_decode, pieces))
     out_keys, out_values, failed = [], [] if keep else None, []
-    for first, (k, v, f) in zip(bounds, results):
+    for first, (k, v, f, bad_crc) in zip(bounds, results):
         out_keys += k
         if keep:
             out_values += v
         failed += [first + i for i in f]
+        if meter is not None:   # charged as decode_compressed charges: after the payload CRC
+            for i in bad_crc:
+                meter.refund(int(heads["raw_len"][first + i]), keys[first + i])
     out_keys += [None] * (n - fit)
     if keep:
         out_values += [None] * (n - fit)

@@ -2,12 +2,13 @@
  * frame the payload CRC-32, zlib (at most 3*raw_len bytes, the whole input consumed), the token
  * codec (lzw_core.h) and bincode's Record {key, value}.
  *
- * decode(data, starts, lengths, raw_lens, crcs, keep) -> (keys, values, failed)
+ * decode(data, starts, lengths, raw_lens, crcs, keep) -> (keys, values, failed, crc_failed)
  *   frame i's compressed bytes are data[starts[i]:starts[i] + lengths[i]] (int64 buffers);
  *   raw_lens, crcs: uint32 buffers (header fields raw_len and payload_crc32); keep: whether to
  *   return the values.
  *   keys[i] is the key (str) of frame i, or None when any layer refused it; values[i] its value
- *   (bytes), or values is None when not kept; failed lists the refused frames' indices.
+ *   (bytes), or values is None when not kept; failed lists the refused frames' indices, and
+ *   crc_failed those of them refused at the first step (the payload CRC).
  *
  * It only says *whether* a frame decodes: record_frame.py decodes the failed ones again in Python,
  * which names the layer, field and offset.  The work of each frame runs with the GIL released, so
@@ -71,13 +72,13 @@ static int sized(const uint8_t *data, uint64_t n, uint64_t *pos, uint64_t *start
 }
 
 /* One frame without the GIL: 1 and the key's and value's places in s->raw, 0 if any layer refuses
- * it, -1 out of memory. */
+ * it (2 if it is the payload CRC), -1 out of memory. */
 static int frame(scratch *s, const uint8_t *in, size_t n_in, uint32_t raw_len, uint32_t crc,
                  uint64_t *key_at, uint64_t *key_len, uint64_t *value_at, uint64_t *value_len) {
     if (raw_len < 1 || raw_len > MAX_FRAME_LEN || n_in > MAX_FRAME_LEN)
         return 0;
     if ((uint32_t)crc32(0L, in, (uInt)n_in) != crc)
-        return 0;
+        return 2;
     uint64_t bound = 3 * (uint64_t)raw_len;
     if (!grow(&s->tokens, &s->tokens_cap, bound + 1))
         return -1;
@@ -119,7 +120,7 @@ static PyObject *decode(PyObject *Py_UNUSED(self), PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*y*y*y*y*p", &data, &starts, &lengths, &raw_lens, &crcs, &keep))
         return NULL;
     Py_ssize_t n = starts.len / 8;
-    PyObject *keys = NULL, *values = NULL, *failed = NULL, *result = NULL;
+    PyObject *keys = NULL, *values = NULL, *failed = NULL, *crc_failed = NULL, *result = NULL;
     scratch s;
     memset(&s, 0, sizeof s);
     if (starts.len != n * 8 || lengths.len != n * 8 || raw_lens.len != n * 4 || crcs.len != n * 4) {
@@ -129,9 +130,10 @@ static PyObject *decode(PyObject *Py_UNUSED(self), PyObject *args) {
     keys = PyList_New(n);
     values = keep ? PyList_New(n) : Py_NewRef(Py_None);
     failed = PyList_New(0);
+    crc_failed = PyList_New(0);
     s.entry_off = (uint64_t *)malloc(sizeof(uint64_t) * LZW_MAX_CODES);
     s.entry_len = (uint64_t *)malloc(sizeof(uint64_t) * LZW_MAX_CODES);
-    if (!keys || !values || !failed)
+    if (!keys || !values || !failed || !crc_failed)
         goto done;
     if (!s.entry_off || !s.entry_len) {
         PyErr_NoMemory();
@@ -153,7 +155,7 @@ static PyObject *decode(PyObject *Py_UNUSED(self), PyObject *args) {
             goto done;
         }
         PyObject *key = NULL, *value = NULL;
-        if (ok) {
+        if (ok == 1) {
             key = PyUnicode_DecodeUTF8((const char *)s.raw + key_at, (Py_ssize_t)key_len, "strict");
             if (!key) {   /* not UTF-8: a refusal like any other, named by the Python decoder */
                 if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError))
@@ -167,7 +169,7 @@ static PyObject *decode(PyObject *Py_UNUSED(self), PyObject *args) {
         }
         if (!key) {
             PyObject *index = PyLong_FromSsize_t(i);
-            if (!index || PyList_Append(failed, index) < 0) {
+            if (!index || PyList_Append(failed, index) < 0 || (ok == 2 && PyList_Append(crc_failed, index) < 0)) {
                 Py_XDECREF(index);
                 goto done;
             }
@@ -180,7 +182,7 @@ static PyObject *decode(PyObject *Py_UNUSED(self), PyObject *args) {
         if (keep)
             PyList_SET_ITEM(values, i, value);
     }
-    result = PyTuple_Pack(3, keys, values, failed);
+    result = PyTuple_Pack(4, keys, values, failed, crc_failed);
 done:
     if (s.zs_ready)
         inflateEnd(&s.zs);
@@ -191,6 +193,7 @@ done:
     Py_XDECREF(keys);
     Py_XDECREF(values);
     Py_XDECREF(failed);
+    Py_XDECREF(crc_failed);
     PyBuffer_Release(&data);
     PyBuffer_Release(&starts);
     PyBuffer_Release(&lengths);
@@ -201,7 +204,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"decode", decode, METH_VARARGS,
-     "decode(data, starts, lengths, raw_lens, crcs, keep) -> (keys, values, failed): a batch of record frames"},
+     "decode(data, starts, lengths, raw_lens, crcs, keep) -> (keys, values, failed, crc_failed)"},
     {NULL, NULL, 0, NULL},
 };
 
