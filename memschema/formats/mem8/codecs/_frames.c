@@ -97,16 +97,10 @@ static int frame(scratch *s, const uint8_t *in, size_t n_in, uint32_t raw_len, u
     int z = inflate(&s->zs, Z_FINISH);
     if (z != Z_STREAM_END || s->zs.avail_in != 0 || s->zs.total_out > bound)
         return 0;
-    ptrdiff_t n_tokens = (ptrdiff_t)s->zs.total_out, n_codes;
-    lzw_failure f = {0, 0, 0, 0};
-    if (lzw_scan(s->tokens, n_tokens, &n_codes, &f))
-        return 0;
-    uint64_t cap = lzw_cap(n_codes, raw_len);
-    if (cap < raw_len)          /* too few codes to make raw_len bytes */
-        return 0;
-    if (!grow(&s->raw, &s->raw_cap, cap + LZW_SLACK))
+    lzw_failure f = {0, 0, 0, 0};   /* only success matters here: no lzw_scan for the error kinds */
+    if (!grow(&s->raw, &s->raw_cap, (uint64_t)raw_len + LZW_SLACK))
         return -1;
-    if (lzw_expand(s->tokens, n_tokens, raw_len, s->raw, cap, s->entry_off, s->entry_len, &f))
+    if (lzw_expand(s->tokens, (ptrdiff_t)s->zs.total_out, raw_len, s->raw, raw_len, s->entry_off, s->entry_len, &f))
         return 0;
     uint64_t pos = 0;
     if (!sized(s->raw, raw_len, &pos, key_at, key_len) || !sized(s->raw, raw_len, &pos, value_at, value_len))

@@ -5,6 +5,8 @@
  * Failure kinds, in the order the pure-Python decoder checks them: 1 stream ends inside a varint,
  * 2 varint longer than 3 bytes, 3 code >= 65536 (a = code), 4 code not in the dictionary (a = code,
  * b = dictionary size), 5 output would exceed raw_len, 6 output shorter than raw_len (a = size).
+ * lzw_scan finds kinds 1-3 for the whole stream first, as the Python decoder does; lzw_expand also
+ * refuses a bad varint itself (kind 7), so a caller that needs no error kinds skips the scan.
  *
  * Every dictionary entry above 255 is a slice of the output already written (the previous entry
  * plus the next byte), so the dictionary is (offset, length) pairs and decoding is a forward copy.
@@ -71,9 +73,9 @@ static ptrdiff_t lzw_slots(ptrdiff_t n_codes) {
     return n_codes + 256 < LZW_MAX_CODES ? n_codes + 256 : LZW_MAX_CODES;
 }
 
-/* Pass 2 (after lzw_scan succeeded): exactly raw_len bytes into `out`, which holds
- * lzw_cap(...) + LZW_SLACK bytes; entry_off/entry_len hold lzw_slots(...) entries.  Returns 0, a
- * failure kind, or -1 if the output bound was wrong (a bug). */
+/* Pass 2: exactly raw_len bytes into `out`, which holds cap + LZW_SLACK bytes (cap: lzw_cap(...)
+ * after lzw_scan, else raw_len); entry_off/entry_len hold lzw_slots(...) entries (LZW_MAX_CODES
+ * without the scan).  Returns 0, a failure kind, or -1 if the output bound was wrong (a bug). */
 static int lzw_expand(const uint8_t *in, ptrdiff_t n_in, uint64_t raw_len, uint8_t *out, uint64_t cap,
                       uint64_t *entry_off, uint64_t *entry_len, lzw_failure *f) {
     uint64_t size = 0, prev_off = 0, prev_len = 0;
@@ -82,14 +84,17 @@ static int lzw_expand(const uint8_t *in, ptrdiff_t n_in, uint64_t raw_len, uint8
     ptrdiff_t pos = 0;
     while (pos < n_in) {
         ptrdiff_t at = pos;
-        uint32_t code = in[pos] & 0x7F;
-        int shift = 7;
-        while (in[pos] & 0x80) {
-            pos++;
-            code |= (uint32_t)(in[pos] & 0x7F) << shift;
+        uint32_t code = 0;
+        int shift = 0;
+        for (;;) {
+            if (pos >= n_in || pos - at >= LZW_MAX_VARINT_BYTES) { f->offset = at; return f->kind = 7; }
+            uint8_t b = in[pos++];
+            code |= (uint32_t)(b & 0x7F) << shift;
             shift += 7;
+            if (!(b & 0x80))
+                break;
         }
-        pos++;
+        if (code >= LZW_MAX_CODES) { f->offset = at; f->a = code; return f->kind = 7; }
         uint64_t src, len;
         if (code < 256) {
             if (size + 1 > raw_len) { f->offset = at; return f->kind = 5; }
