@@ -169,7 +169,8 @@ def test_batch_decoding_gives_what_records_give_one_by_one(n):
                3: _frame(bincode.encode_record("k3", S("v")) + b"!"),
                n - 2: _frame(bincode.encode_record("k", S("v")))}          # its location is not its key's
     data = b"".join(payload_pairs(location(f"k{i}" if i != n - 2 else "elsewhere"), damaged[i])
-                    if i in damaged else record_pairs(f"k{i}", S(f"value {i}")) for i in range(n))
+                    if i in damaged else record_pairs(f"k{i}", BIG if i % 4 == 0 else S(f"value {i}"))
+                    for i in range(n))                 # every fourth record spans two pairs
     doc = memschema.load(data)
     crc_ok = doc.block_crc_ok
     one_by_one = [decode_record(doc.table, r, crc_ok) for r in doc.index]

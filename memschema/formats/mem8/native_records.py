@@ -418,10 +418,17 @@ def _decode_batch(pairs: PairTable, batch: list[Record], meter: Meter | None, va
     """{record offset: (key, value or None)} of the records of `batch` that `decode_run` decoded."""
     if not batch:
         return {}
-    pieces = [_compressed(pairs, r) for r in batch]
-    starts = np.cumsum([0] + [len(piece) for piece in pieces[:-1]], dtype=np.int64)
+    # Every chunk of the batch's records, back to back, in one copy: a decodable record's chunks
+    # are full but the last, so its compressed bytes run on from chunk to chunk.
+    seg = pairs.segments[0]           # the loaded file, where the batch's records all lie
+    grid = np.frombuffer(seg.data, np.uint8, count=len(seg.table) * PAIR_SIZE).reshape(-1, PAIR_SIZE)
+    first = np.fromiter((r.pair_index for r in batch), np.int64, len(batch))
+    count = np.fromiter((r.pairs for r in batch), np.int64, len(batch))
+    before = np.cumsum(count) - count
+    rows = np.repeat(first - before, count) + np.arange(int(count.sum()))
+    chunks = grid[rows, PAYLOAD_AT:PAYLOAD_AT + CHUNK_SIZE]
     heads = np.array([tuple(r.frame[name] for name in FRAME_HEADERS.names) for r in batch], FRAME_HEADERS)
-    keys, got, failed = decode_run(b"".join(pieces), starts, heads, values, meter,
+    keys, got, failed = decode_run(chunks, before * CHUNK_SIZE + ENVELOPE_HEAD, heads, values, meter,
                                    [("frame", _compressed_at(r)) for r in batch])
     refused = set(failed)
     return {r.offset: (keys[j], got[j] if values else None) for j, r in enumerate(batch) if j not in refused}
