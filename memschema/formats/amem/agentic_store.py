@@ -18,7 +18,7 @@ from ...registry import Detection
 from ...walker import parse_value
 from . import agentic, queries
 from .agentic import EDGE_TYPES, EVENT_TYPES, INDEX_BODIES, INDEX_NAMES
-from .compression import decompress_block, over_budget, plausible
+from .compression import decompress_block, over_budget, plausible, plausible_all
 from .detect import AGENTIC, agentic_problems
 from .indexes import matches, session_index_body, temporal_index_body, type_index_body
 from .model import Cluster, Edge, Model, Node, record_extras
@@ -87,21 +87,41 @@ class AgenticDocument(AmemTables):
     def _shared(self) -> SpanCache:
         return SpanCache()    # decoded contents by blob span: nodes sharing a blob decode it once
 
+    @cached_property
+    def _shared_starts(self) -> frozenset[int]:
+        """Blob starts that more than one node names (none in files the writers make): only their
+        decoded contents are cached."""
+        starts = np.sort(self.blobs[0])
+        return frozenset(starts[1:][starts[1:] == starts[:-1]].tolist())
+
     def decoded(self, first: int = 0, stop: int | None = None, *,
                 failures: bool = False) -> Iterator[bytes | FormatError]:
         """The decoded contents of nodes [first, stop) in record order: every content decode goes
         through here.  Each node's declared size is charged to the file's budget first (once per
-        node, whether or not other nodes share its blob; a shared blob is decoded once).  A
+        node, whether or not other nodes share its blob; a shared blob is decoded once; the
+        well-formed blobs of a chunk of `DECODE_ROWS` nodes are charged together before it).  A
         well-formed blob (inside the file, a plausible size prefix) goes straight to lz4, which
         reads the prefix itself; anything else takes the careful path, which says what is wrong
         with it: raised, or with `failures` yielded in the node's place (validation goes on)."""
         view, decompress, itemsize = self._view, lz4.block.decompress, PREFIX.itemsize
-        charge, shared = self.meter.charge, self._shared
+        charge, shared, shared_starts = self.meter.charge, self._shared, self._shared_starts
         stop = self.node_count if stop is None else stop
         for chunk in range(first, stop, DECODE_ROWS):          # plain ints, a chunk at a time
-            spans = zip(*(column[chunk:min(stop, chunk + DECODE_ROWS)].tolist() for column in self.blobs))
-            for i, (start, length, prefix) in enumerate(spans, chunk):
-                if prefix > 0 and plausible(prefix, length - itemsize):
+            rows = slice(chunk, min(stop, chunk + DECODE_ROWS))
+            starts, lengths, prefixes = (column[rows] for column in self.blobs)
+            fast = np.flatnonzero((prefixes > 0) & plausible_all(prefixes, lengths - itemsize)) + chunk
+            # the well-formed blobs of the chunk are charged at once, up to the first the budget refuses
+            fit = self.meter.charge_run(prefixes[fast - chunk], [("content", i) for i in fast.tolist()])
+            charged = set(fast[:fit].tolist())
+            for i, start, length, prefix in zip(range(chunk, rows.stop), starts.tolist(), lengths.tolist(),
+                                                prefixes.tolist()):
+                if i in charged and start not in shared_starts:
+                    try:
+                        yield decompress(view[start:start + length])
+                        continue
+                    except (lz4.block.LZ4BlockError, ValueError, MemoryError):
+                        pass
+                elif prefix > 0 and plausible(prefix, length - itemsize):
                     try:
                         charge(prefix, f"content[{i}]", start, key=("content", i), what="LZ4 block")
                         out = shared.get((start, length))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import lz4.block
 import lz4.frame
+import numpy as np
 
 from ...budget import BudgetExceeded, Meter
 from ...errors import FormatError
@@ -20,6 +21,12 @@ LZ4_FRAME_MAGIC = b"\x04\x22\x4d\x18"
 
 def plausible(declared: int, compressed: int) -> bool:
     return 0 <= declared <= min(MAX_OUTPUT - 1, MAX_RATIO * compressed + 16)
+
+
+def plausible_all(declared: np.ndarray, compressed: np.ndarray) -> np.ndarray:
+    """`plausible` over int64 columns (a compressed length past MAX_OUTPUT cannot overflow)."""
+    room = np.minimum(MAX_OUTPUT - 1, MAX_RATIO * np.minimum(compressed, MAX_OUTPUT) + 16)
+    return (declared >= 0) & (declared <= room)
 
 
 def over_budget(exc: BudgetExceeded) -> FormatError:
