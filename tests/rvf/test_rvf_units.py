@@ -323,3 +323,27 @@ def test_open_walks_no_payload_and_a_segment_is_walked_when_asked(tmp_path, monk
     before = len(walked)
     assert doc.latest.value is last.decoded and len(walked) == before    # kept: not walked again
     assert sorted(doc.ids.tolist()) == [1, 2, 3, 4] and memschema.validate(path).ok
+
+
+def test_header_rules_read_the_header_table_and_parse_only_flagged_headers(tmp_path, monkeypatch):
+    """Validation checks every header's fields on the table `load` reads; a segment's header is
+    parsed only when one of its fields breaks a rule (then its finding names the field)."""
+    from memschema.formats.rvf import document
+    from memschema.formats.rvf.segment import segment_header
+    from memschema.parsing import field_offset
+    path = tmp_path / "s.rvf"
+    store = RvfStore.create(path, 2)
+    for i in range(3):
+        store.ingest([i + 1], [[float(i), 1.0]])
+    parsed = []
+    real = document.parse_value
+    monkeypatch.setattr(document, "parse_value", lambda decl, data, at, where, *a: parsed.append(where) or
+                        real(decl, data, at, where, *a))
+    assert memschema.validate(path).ok and not [p for p in parsed if p.endswith(".header")]
+    data = bytearray(path.read_bytes())
+    second = memschema.load(bytes(data)).segments[1]
+    data[second.offset + field_offset(segment_header, "reserved_1")] = 7
+    parsed.clear()
+    report = memschema.validate(bytes(data))
+    assert [(f.code, f.path) for f in report.findings] == [("rvf.nonzero_reserved", "segments[1].header.reserved_1")]
+    assert [p for p in parsed if p.endswith(".header")] == ["segments[1].header"]

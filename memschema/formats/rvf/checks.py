@@ -42,8 +42,9 @@ def _at(seg: Segment, field: str) -> int:
 def check_document(doc: RvfDocument, strict: bool = False) -> list[Finding]:
     out: list[Finding] = []
     out += _tail(doc)
+    flagged = _flagged_headers(doc)
     for seg in doc.segments:
-        out += _header(doc, seg)
+        out += _header(doc, seg) if flagged[seg.index] else _hash(doc, seg)
     out += _duplicates(doc)
     out += _manifests(doc)
     out += _payloads(doc)
@@ -76,6 +77,17 @@ def _tail(doc: RvfDocument) -> list[Finding]:
                     "the state is the last complete manifest", path, t.offset)]
 
 
+def _flagged_headers(doc: RvfDocument) -> np.ndarray:
+    """Per segment: may a rule of `_header` other than the hash fire?  Read off the header table
+    for all segments at once, so that only those segments' headers are parsed."""
+    t = doc.headers
+    if doc.dialect == SPEC:      # its padding rule reads the segment record itself
+        return np.ones(len(t), bool)
+    known = np.isin(t["seg_type"], list(SEG_TYPE_NAMES)) & (t["seg_type"] != SEG_TYPES["invalid"])
+    return ((t["flags"] != 0) | (t["reserved_0"] != 0) | (t["reserved_1"] != 0) | (t["alignment_pad"] != 0)
+            | ~known | (t["compression"] != 0) | (t["payload_length"] > RUNTIME_MAX_PAYLOAD))
+
+
 def _header(doc: RvfDocument, seg: Segment) -> list[Finding]:
     h, out, path = seg.header, [], f"{seg.path}.header"
     if h.flags & ~KNOWN_FLAGS_MASK:
@@ -102,17 +114,24 @@ def _header(doc: RvfDocument, seg: Segment) -> list[Finding]:
     if doc.dialect != SPEC and seg.payload_length > RUNTIME_MAX_PAYLOAD:
         out.append(warning("rvf.payload_too_large", "the runtime reader refuses payloads over 256 MiB",
                            f"{path}.payload_length", _at(seg, "payload_length")))
+    return out + _hash(doc, seg)
+
+
+def _hash(doc: RvfDocument, seg: Segment) -> list[Finding]:
+    """The content_hash rules (every segment); its header is parsed only for a finding."""
+    out, path = [], f"{seg.path}.header"
     ok = doc.hash_ok(seg)
     algorithm = doc.hash_algorithm(seg)
+    algo = int(doc.headers["checksum_algo"][seg.index])
     if ok is False:
         other = doc.hash_matching(seg)
-        hint = f"; it is the {other} of the payload, which checksum_algo {h.checksum_algo} does not declare" \
+        hint = f"; it is the {other} of the payload, which checksum_algo {algo} does not declare" \
             if other else ""
         out.append(error("rvf.hash_mismatch", f"content_hash does not match the payload under {algorithm}, "
-                         f"the algorithm checksum_algo {h.checksum_algo} declares in the {doc.dialect} dialect"
+                         f"the algorithm checksum_algo {algo} declares in the {doc.dialect} dialect"
                          f"{hint}", f"{path}.content_hash", _at(seg, "content_hash")))
     elif algorithm == "unknown":
-        out.append(warning("rvf.checksum_algo_unknown", f"checksum_algo {h.checksum_algo} names no known hash: "
+        out.append(warning("rvf.checksum_algo_unknown", f"checksum_algo {algo} names no known hash: "
                            "the payload cannot be verified", f"{path}.checksum_algo", _at(seg, "checksum_algo")))
     elif ok is None and doc.dialect != WASM:
         out.append(warning("rvf.hash_unset", "content_hash is all zero: the payload is not protected",
@@ -123,8 +142,7 @@ def _header(doc: RvfDocument, seg: Segment) -> list[Finding]:
 def _duplicates(doc: RvfDocument) -> list[Finding]:
     seen: dict[int, Segment] = {}
     out = []
-    for seg in doc.segments:
-        sid = seg.header.segment_id
+    for seg, sid in zip(doc.segments, doc.headers["segment_id"].tolist()):
         if sid in seen:
             out.append(warning("rvf.duplicate_segment_id", f"segment_id {sid} already used at offset "
                                f"{seen[sid].offset} (normal after a reopen)", f"{seg.path}.header.segment_id",

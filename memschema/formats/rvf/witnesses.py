@@ -50,8 +50,8 @@ class WitnessAccess:
             if self.dialect == "spec":
                 out.extend(self._spec_witness(seg))
                 continue
+            w = seg.decoded      # first: the segment's record holds its header (not parsed again)
             item = {"offset": seg.offset, "segment_id": seg.header.segment_id}
-            w = seg.decoded
             if w is None:
                 try:   # the payload does not decode: why (or ruvbot's JSON, which is no witness payload)
                     w = parse(witness_payload, self.data, seg.payload_offset, f"{seg.path}.payload", seg.payload_length)
