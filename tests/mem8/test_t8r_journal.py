@@ -192,6 +192,10 @@ def test_batch_decoding_gives_what_frames_give_one_by_one(n):
     found = memschema.validate(data).findings
     assert [(f.code, f.path, f.offset) for f in found] == expected
 
+    doc = memschema.load(data)              # frames made before the batch: it decodes the others
+    assert doc.frames[0].key == "k0" and doc.frames[n - 3].key == f"k{n - 3}"
+    assert [(f.code, f.path, f.offset) for f in doc.check()] == expected
+
     doc = memschema.load(data)
     seen = []
     for k, entry in enumerate(doc.entries()):

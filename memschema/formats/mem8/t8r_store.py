@@ -166,7 +166,7 @@ class Frames(Sequence):
         """Every frame's `problem`, in file order.  The placed frames not made yet are checked as one
         batch (`decode_run`), and only those it refuses are made, to name their problem."""
         pending, (_, _, failed) = self._batch(keep=False)
-        refused = set(failed)
+        refused = {pending[j] for j in failed}
         for i, frame in enumerate(self._made):
             if frame is not None or i in refused:
                 yield self[i].problem
