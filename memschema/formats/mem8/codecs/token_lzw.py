@@ -231,6 +231,7 @@ def _failure(kind: int, offset: int, a: int = 0, b: int = 0, raw_len: int = 0) -
         4: f"code {a} is not in the dictionary of {b} entries",
         5: f"decoded tokens exceed raw_len {raw_len}",
         6: f"tokens decode to {a} bytes, raw_len is {raw_len}",
+        7: "varint cut short, longer than 3 bytes or past 65535",   # lzw_core.h without its scan pass
     }[kind]
     return CodecError("tokens", message, offset)
 
