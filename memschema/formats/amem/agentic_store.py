@@ -109,10 +109,10 @@ class AgenticDocument(AmemTables):
         for chunk in range(first, stop, DECODE_ROWS):          # plain ints, a chunk at a time
             rows = slice(chunk, min(stop, chunk + DECODE_ROWS))
             starts, lengths, prefixes = (column[rows] for column in self.blobs)
-            fast = np.flatnonzero((prefixes > 0) & plausible_all(prefixes, lengths - itemsize)) + chunk
+            fast = np.flatnonzero((prefixes > 0) & plausible_all(prefixes, lengths - itemsize))
             # the well-formed blobs of the chunk are charged at once, up to the first the budget refuses
-            fit = self.meter.charge_run(prefixes[fast - chunk], [("content", i) for i in fast.tolist()])
-            charged = set(fast[:fit].tolist())
+            fit = self.meter.charge_run(prefixes[fast], [("content", chunk + j) for j in fast.tolist()])
+            charged = set((fast[:fit] + chunk).tolist())
             for i, start, length, prefix in zip(range(chunk, rows.stop), starts.tolist(), lengths.tolist(),
                                                 prefixes.tolist()):
                 if i in charged and start not in shared_starts:

@@ -125,7 +125,6 @@ class Frames(Sequence):
         self._data, self._offsets, self._heads, self._meter = data, offsets, heads, meter
         self._made: list[Frame | None] = [None] * len(offsets)
         self._more: list[Frame] = []
-        self._n_made = 0
         self._rows: list | None = None   # (offset, header fields) per frame, as Python values once asked
 
     def __len__(self) -> int:
@@ -154,7 +153,6 @@ class Frames(Sequence):
             self._rows = list(zip(self._offsets.tolist(), zip(*columns)))
         at, fields = self._rows[i]
         start = at + COMPRESSED_AT
-        self._n_made += 1
         frame = self._made[i] = Frame(at, Container(zip(HEADER_FIELDS, fields)),
                                       self._data[start:start + fields[LENGTH_INDEX]], f"frames[{i}]", self._meter)
         return frame
@@ -165,10 +163,9 @@ class Frames(Sequence):
     def problems(self) -> Iterator[Finding]:
         """Every frame's `problem`, in file order.  The placed frames not made yet are checked as one
         batch (`decode_run`), and only those it refuses are made, to name their problem."""
-        pending, (_, _, failed) = self._batch(keep=False)
-        refused = {pending[j] for j in failed}
+        decoded = self._batch(keep=False)
         for i, frame in enumerate(self._made):
-            if frame is not None or i in refused:
+            if frame is not None or i not in decoded:
                 yield self[i].problem
         for frame in self._more:
             yield frame.problem
@@ -177,24 +174,21 @@ class Frames(Sequence):
         """Every frame's key and value in file order (`Journal.entries`).  The placed frames not made
         yet are decoded as one batch (`decode_run`) and given as `Decoded` pairs, not made; a frame
         the batch refuses is made, which names its problem."""
-        pending, (keys, values, failed) = self._batch(keep=True)
-        refused = set(failed)
-        j = 0
+        decoded = self._batch(keep=True)
         for i in range(len(self._made)):
-            if j < len(pending) and pending[j] == i:
-                yield self[i] if j in refused else Decoded(keys[j], values[j])
-                j += 1
-            else:
-                yield self[i]
+            yield Decoded(*decoded[i]) if i in decoded else self[i]
         yield from self._more
 
-    def _batch(self, keep: bool) -> tuple[list[int], tuple]:
-        n = len(self._made)
-        pending = list(range(n)) if self._n_made == 0 else [i for i in range(n) if self._made[i] is None]
+    def _batch(self, keep: bool) -> dict[int, tuple]:
+        """{frame index: (key, value or None)} of the placed frames not made yet that `decode_run`
+        decoded."""
+        pending = [i for i, frame in enumerate(self._made) if frame is None]
         starts = self._offsets[pending] + COMPRESSED_AT
         # charged under the key Frame's own decoding uses, so that a frame is charged once
-        return pending, decode_run(self._data, starts, self._heads[pending], keep, self._meter,
-                                   [("frame", a) for a in starts.tolist()])
+        keys, values, failed = decode_run(self._data, starts, self._heads[pending], keep, self._meter,
+                                          [("frame", a) for a in starts.tolist()])
+        refused = set(failed)
+        return {i: (keys[j], values[j] if keep else None) for j, i in enumerate(pending) if j not in refused}
 
 
 def file_header() -> bytes:

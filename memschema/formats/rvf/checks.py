@@ -122,7 +122,7 @@ def _hash(doc: RvfDocument, seg: Segment) -> list[Finding]:
     out, path = [], f"{seg.path}.header"
     ok = doc.hash_ok(seg)
     algorithm = doc.hash_algorithm(seg)
-    algo = int(doc.headers["checksum_algo"][seg.index])
+    algo = doc.stored_hash(seg)[1]
     if ok is False:
         other = doc.hash_matching(seg)
         hint = f"; it is the {other} of the payload, which checksum_algo {algo} does not declare" \

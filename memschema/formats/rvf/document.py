@@ -287,7 +287,7 @@ class RvfDocument(VectorAccess, WitnessAccess, IndexAccess, CowAccess, Document)
         wins; the dialect only names what 0 means): 0 = the dialect's own hash (runtime: rotated
         CRC-32, ruvbot: SHA-256[:16], spec: XXH3-128), 1 and 3 XXH3-128, 2 SHAKE-256[:16];
         `unknown` for other values, `unset` for an all-zero hash outside the spec dialect."""
-        stored, algo = self._stored_hash(seg)
+        stored, algo = self.stored_hash(seg)
         if self.dialect != SPEC and stored == hashes.ZERO16 and (seg.payload_length or self.dialect == WASM):
             return "unset"
         return hashes.declared_algorithm(algo, {SPEC: "xxh3_128", RUVBOT: "sha256_128"}.get(self.dialect,
@@ -295,7 +295,7 @@ class RvfDocument(VectorAccess, WitnessAccess, IndexAccess, CowAccess, Document)
 
     def hash_matching(self, seg: Segment) -> str | None:
         """Which known hash rule the stored `content_hash` satisfies (to explain a mismatch)."""
-        payload, stored = self.payload(seg), self._stored_hash(seg)[0]
+        payload, stored = self.payload(seg), self.stored_hash(seg)[0]
         for name in hashes.PAYLOAD_HASHES:
             if hashes.payload_hash(name, payload) == stored:
                 return name
@@ -304,9 +304,9 @@ class RvfDocument(VectorAccess, WitnessAccess, IndexAccess, CowAccess, Document)
     def hash_ok(self, seg: Segment) -> bool | None:
         """Does `content_hash` match the payload under the dialect's rule?  None when unset."""
         expected = hashes.payload_hash(self.hash_algorithm(seg), self.payload(seg))
-        return None if expected is None else expected == self._stored_hash(seg)[0]
+        return None if expected is None else expected == self.stored_hash(seg)[0]
 
-    def _stored_hash(self, seg: Segment) -> tuple[bytes, int]:
+    def stored_hash(self, seg: Segment) -> tuple[bytes, int]:
         """(content_hash, checksum_algo) of `seg`, from the header table (no header parsed) when
         `seg` is one of this document's segments."""
         if 0 <= seg.index < len(self.offsets) and self.offsets[seg.index] == seg.offset:
