@@ -94,12 +94,23 @@ class Meter:
             self._charged.discard(key)
             self.used -= size
 
+    def charge_all(self, sizes, keys: list[Hashable]) -> bool:
+        """Charge every record of a run (distinct `keys`) if all of them fit, else charge nothing:
+        when it returns True, charging them one by one in any order would have refused none."""
+        charged = self._charged
+        fresh = _fresh(charged, keys)
+        sizes = np.asarray(sizes, np.int64)[fresh]
+        if len(sizes) and (int(sizes.max()) > self.record_limit or self.used + int(sizes.sum()) > self.file_limit):
+            return False
+        self.used += int(sizes.sum())
+        charged.update(keys)
+        return True
+
     def charge_run(self, sizes, keys: list[Hashable]) -> int:
         """`charge` each of a run of records (distinct `keys`) in turn, and stop before the first one
         it would refuse: how many were charged.  That one is left to `charge`, which names it."""
         charged = self._charged
-        fresh = (np.fromiter((k not in charged for k in keys), bool, len(keys)) if charged
-                 else np.ones(len(keys), bool))
+        fresh = _fresh(charged, keys)
         sizes = np.asarray(sizes, np.int64)
         used = self.used + np.cumsum(np.where(fresh, sizes, 0))
         refused = fresh & ((sizes > self.record_limit) | (used > self.file_limit))
@@ -108,6 +119,13 @@ class Meter:
             self.used = int(used[n - 1])
             self._charged.update(keys[:n])
         return n
+
+
+def _fresh(charged: set, keys: list) -> np.ndarray:
+    """Which of `keys` are not charged yet."""
+    if charged.isdisjoint(keys):
+        return np.ones(len(keys), bool)
+    return np.fromiter((k not in charged for k in keys), bool, len(keys))
 
 
 DEFAULT = Budget()

@@ -57,6 +57,18 @@ def test_meter_charges_each_record_once_and_refuses_before_counting():
     assert meter.used == 200                  # a refused charge counts nothing
 
 
+def test_meter_charges_a_run_all_or_nothing():
+    meter = Budget(max_record_bytes=100, max_decoded_bytes=250).meter(10)
+    meter.charge(100, key="a")
+    assert meter.charge_all([100, 60], ["a", "b"])
+    assert meter.used == 160                  # "a" was charged already: only "b" counts
+    assert not meter.charge_all([50, 50], ["c", "d"])        # 260 > 250: nothing charged
+    assert not meter.charge_all([101], ["e"])                 # over the per-record budget
+    assert meter.used == 160
+    assert meter.charge_all([90], ["c"]) and meter.used == 250
+    assert meter.charge_all([], [])
+
+
 def test_default_file_budget_grows_with_the_file():
     assert Budget().file_limit(1000) == budget.FILE_FLOOR
     assert Budget().file_limit(10 << 20) == budget.FILE_RATIO * (10 << 20)

@@ -74,7 +74,11 @@ def _check_nodes(doc: SpecDocument, out: Findings, strictly, has_vec) -> None:
     except FormatError as exc:
         out.add(Finding.from_error(exc))
         return
-    for i in range(doc.node_count):
+    # the sound slices are read only by what the block check and the budget already did; the
+    # others, and all metadata (JSON), by the one-node path that names what is wrong, in node order
+    sound = doc.sound("content", "metadata")
+    careful = ~sound["content"] | (doc.nodes["metadata_offset"] != spec_v1.NO_OFFSET)
+    for i in np.flatnonzero(careful).tolist():
         for fn in (doc.content, doc.metadata):
             try:
                 fn(i)

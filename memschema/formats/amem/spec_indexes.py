@@ -24,13 +24,13 @@ def type_bitsets(event_types: np.ndarray) -> list[bytes]:
 def session_ranges(sessions: np.ndarray) -> list[tuple[int, int, int]] | None:
     """(session_id, first node, last node) ascending by id, or None when a session's nodes are not
     contiguous ids (a range cannot express it)."""
-    out = []
-    for s in np.unique(sessions).tolist():
-        members = np.flatnonzero(sessions == s)
-        if members[-1] - members[0] + 1 != len(members):
-            return None
-        out.append((s, int(members[0]), int(members[-1])))
-    return out
+    sessions = np.asarray(sessions)
+    order = np.argsort(sessions, kind="stable")            # node ids grouped by session, ascending
+    ids, first, counts = np.unique(sessions[order], return_index=True, return_counts=True)
+    low, high = order[first], order[first + counts - 1]
+    if (high - low + 1 != counts).any():
+        return None
+    return list(zip(ids.tolist(), low.tolist(), high.tolist()))
 
 
 def time_entries(seconds: np.ndarray) -> np.ndarray:

@@ -4,6 +4,7 @@ Checks: `spec_checks`; JSON and summary: `spec_json`."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from functools import cached_property
 
 import numpy as np
@@ -102,6 +103,54 @@ class SpecDocument(AmemTables):
                               self.node_offset(i, "metadata_offset"), "amem.bad_metadata")
         return value
 
+    def sound(self, *whats: str) -> dict[str, np.ndarray]:
+        """For each of `whats` ("content", "metadata"), a mask of the nodes whose slice needs no
+        further check: it lies inside the block and starts and ends on character boundaries of a
+        block that is UTF-8 as a whole (so the slice is UTF-8 too).  Their lengths are charged to
+        the budget at once, or, when they do not all fit, none are sound and the one-by-one path
+        says which node is refused.  A node that names no metadata is not sound for "metadata"."""
+        block = self.block
+        size = len(block)
+        cont = (np.frombuffer(block, np.uint8) & 0xC0) == 0x80     # UTF-8 continuation bytes
+        whole = block.isascii() or _utf8(block)
+        masks, sizes, keys = {}, [], []
+        for what in whats:
+            offset = self.nodes[f"{what}_offset"].astype(np.uint64)
+            length = self.nodes[f"{what}_length"].astype(np.uint64)
+            ok = (length <= size) & (offset <= np.uint64(size) - length)
+            if what == "metadata":
+                ok &= offset != spec_v1.NO_OFFSET
+            rows = np.flatnonzero(ok)
+            start, stop = offset[rows].astype(np.int64), (offset[rows] + length[rows]).astype(np.int64)
+            if not whole:
+                ok[:] = False
+            elif size:
+                splits_first = cont[np.minimum(start, size - 1)]
+                splits_last = cont[np.minimum(stop, size - 1)] & (stop < size)
+                ok[rows[(length[rows] > 0) & (splits_first | splits_last)]] = False
+            masks[what] = ok
+            sizes.append(length[rows])
+            keys += [(what, i) for i in rows.tolist()]
+        if not self.meter.charge_all(np.concatenate(sizes) if sizes else [], keys):
+            return {what: np.zeros(self.node_count, bool) for what in whats}
+        return masks
+
+    def contents(self) -> Iterator[str]:
+        """Every node's content in record order; FormatError at the first that cannot be read (as
+        `content(i)` raises it)."""
+        sound = self.sound("content")["content"].tolist()
+        block = self.block
+        text = block.decode("ascii") if block.isascii() else None    # then byte offsets are str offsets
+        offsets = self.nodes["content_offset"].tolist()
+        lengths = self.nodes["content_length"].tolist()
+        for i, ok, start, length in zip(range(self.node_count), sound, offsets, lengths):
+            if not ok:
+                yield self.content(i)
+            elif text is not None:
+                yield text[start:start + length]
+            else:
+                yield block[start:start + length].decode("utf-8")
+
     def vector(self, i: int) -> np.ndarray | None:
         return None if int(self.nodes[i]["vector_offset"]) == spec_v1.NO_OFFSET else self.vectors[i]
 
@@ -170,11 +219,13 @@ class SpecDocument(AmemTables):
                 bad.append(f"session ranges {wrong[:10]} disagree with the nodes")
         elif kind == spec_v1.TIME_INDEX:
             want = time_entries(ts)
-            got = pairs(value.entries.timestamp, value.entries.node_id)
-            if len(got) != n:
-                bad.append(f"{len(got)} entries, {n} nodes")
-            bad += [f"entry {k}: stored {g}, nodes say {w}" for k, (g, w) in
-                    enumerate(zip(got, pairs(want["timestamp"], want["node_id"]))) if g != w][:20]
+            stamps, ids = np.asarray(value.entries.timestamp, np.int64), np.asarray(value.entries.node_id, np.int64)
+            if len(stamps) != n:
+                bad.append(f"{len(stamps)} entries, {n} nodes")
+            k = min(len(stamps), n)
+            wrong = np.flatnonzero((stamps[:k] != want["timestamp"][:k]) | (ids[:k] != want["node_id"][:k]))[:20]
+            bad += [f"entry {j}: stored {[int(stamps[j]), int(ids[j])]}, nodes say "
+                    f"{[int(want['timestamp'][j]), int(want['node_id'][j])]}" for j in wrong.tolist()]
         elif kind == spec_v1.CLUSTER_MAP:
             assigned = [tuple(p) for p in pairs(value.assignments.cluster_id, value.assignments.node_id)]
             if assigned != sorted(assigned):
@@ -262,6 +313,14 @@ class SpecDocument(AmemTables):
     def check(self, strict: bool = False) -> list[Finding]:
         from .spec_checks import check_spec
         return check_spec(self, strict)
+
+
+def _utf8(block: bytes) -> bool:
+    try:
+        block.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def load_spec(data, detection: Detection, name: str = "") -> SpecDocument:
