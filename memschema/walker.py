@@ -302,10 +302,11 @@ def _struct(w: Walker, sc: c.Struct, pos, end, path, ctx, doc):
     return obj, pos
 
 
-# A Struct of plain fields (numbers, Bytes of a constant or computed length, Const of those) is read
-# with one `struct.unpack_from` per run of numbers instead of one walk per field.  Any doubt (bytes
-# missing, a Const that does not match, a length that does not evaluate) falls back to the walk
-# above, which raises the precise error; values are the ones the walk gives.
+# A Struct of plain fields (numbers, Bytes of a constant or computed length, Const of those, the
+# bytes left, an Array of fixed-size elements, Optional of a fixed-size field, If of any of these)
+# is read with one `struct.unpack_from` per run of numbers instead of one walk per field.  Any
+# doubt (bytes missing, a Const that does not match, a length that does not evaluate) falls back to
+# the walk above, which raises the precise error; values are the ones the walk gives.
 
 def this_path(expr) -> list[str] | None:
     """`["header", "compressed_len"]` for `this.header.compressed_len`; None for anything else."""
@@ -324,11 +325,74 @@ def _own_field(expr, earlier: set) -> str | None:
     return names[0] if names is not None and len(names) == 1 and names[0] in earlier else None
 
 
+def _length(expr, earlier: set):
+    """A count or length as a plan holds it: an int, ("field", name) or an expression; and whether
+    it needs the context."""
+    own = _own_field(expr, earlier)
+    if own is not None:
+        return ("field", own), False
+    return expr, callable(expr)
+
+
+def _plain_step(field: c.Construct, name, earlier: set):
+    """(step, needs_context) for one field, or None when it is not plain."""
+    inner = _strip(field)
+    while isinstance(inner, c.Default):
+        inner = _strip(inner.subcon)
+    if isinstance(inner, c.FormatField) and inner.fmtstr[0] in "<>":
+        return ("fmt", inner.fmtstr, name), False
+    if isinstance(inner, c.Adapter) and isinstance(_strip(inner.subcon), c.FormatField) \
+            and _strip(inner.subcon).fmtstr[0] in "<>":   # Enum, FlagsEnum...: decoded in context
+        return ("adapt", _strip(inner.subcon).fmtstr, name, inner), True
+    if isinstance(inner, c.Bytes):
+        length, needs = _length(inner.length, earlier)
+        return ("bytes", length, name), needs
+    if inner is c.GreedyBytes:
+        return ("rest", None, name), False
+    if isinstance(inner, c.Array):
+        count, needs = _length(inner.count, earlier)
+        fixed = _fixed_dtype(inner.subcon)      # else the element's dtype depends on the context
+        return ("array", count, name, inner.subcon, fixed), needs or fixed is None
+    if isinstance(inner, c.Select) and len(inner.subcons) == 2 and inner.subcons[1] is c.Pass:
+        return _optional(inner.subcons[0], name, earlier)
+    if isinstance(inner, c.IfThenElse) and inner.elsesubcon is c.Pass:
+        then = _plain_step(inner.thensubcon, name, earlier)
+        return None if then is None else (("if", inner.condfunc, name, _compiled(then[0])), True)
+    return None
+
+
+def _optional(sub: c.Construct, name, earlier: set):
+    """Optional(X): X when its bytes are there, else None.  Only for an X of constant size that can
+    fail in no other way (numbers, fixed Bytes, Structs of those)."""
+    inner = _strip(sub)
+    try:
+        size = inner.sizeof()
+    except (c.SizeofError, *RAW_ERRORS):
+        return None
+    if isinstance(inner, c.Struct):
+        plan = _plain_plan(inner)
+        if plan is None or plan[1] or any(step[0] not in ("fmt", "bytes") for step in plan[0]):
+            return None
+        return ("optional", size, name, ("struct", inner, plan)), False
+    step = _plain_step(sub, name, earlier)
+    if step is None or step[0][0] != "fmt":
+        return None
+    return ("optional", size, name, _compiled(step[0])), False
+
+
+def _compiled(step: tuple) -> tuple:
+    """A step with its number format as a `struct.Struct`."""
+    kind, a, b, *rest = step
+    return (kind, struct.Struct(a), b, *rest) if kind in ("fmt", "adapt") else step
+
+
 @cache
 def _plain_plan(sc: c.Struct) -> tuple | None:
     """(steps, needs_context): steps are ("fmt", struct.Struct, names), ("adapt", struct.Struct,
     name, adapter) for an adapted number (Enum...), ("bytes", length, name) with length an int,
-    ("field", name) or an expression, and ("const", name, step, value)."""
+    ("field", name) or an expression, ("rest", None, name), ("array", count, name, element,
+    fixed dtype or None), ("optional", size, name, step), ("if", condition, name, step) and
+    ("const", name, step, value)."""
     steps: list = []
     earlier: set = set()
     needs_context = False
@@ -340,25 +404,14 @@ def _plain_plan(sc: c.Struct) -> tuple | None:
         const = None
         if isinstance(inner, c.Const):
             const, inner = inner.value, _strip(inner.subcon)
-        if isinstance(inner, c.FormatField) and inner.fmtstr[0] in "<>":
-            step = ("fmt", inner.fmtstr, name)
-        elif isinstance(inner, c.Adapter) and isinstance(_strip(inner.subcon), c.FormatField) \
-                and _strip(inner.subcon).fmtstr[0] in "<>":   # Enum, FlagsEnum...: decoded in context
-            needs_context = True
-            step = ("adapt", _strip(inner.subcon).fmtstr, name, inner)
-        elif isinstance(inner, c.Bytes):
-            length = inner.length
-            own = _own_field(length, earlier)
-            if own is not None:
-                length = ("field", own)
-            elif callable(length):
-                needs_context = True
-            step = ("bytes", length, name)
-        else:
+        planned = _plain_step(inner, name, earlier)
+        if planned is None:
             return None
+        step, needs = planned
+        needs_context |= needs
         if name:
             earlier.add(name)
-        if const is not None and step[0] == "adapt":
+        if const is not None and step[0] not in ("fmt", "bytes"):
             return None
         if const is not None:
             steps.append(("const", name, step, const))
@@ -366,8 +419,11 @@ def _plain_plan(sc: c.Struct) -> tuple | None:
             steps[-1] = ("fmt", steps[-1][1] + step[1][1:], steps[-1][2] + (name,))
         else:
             steps.append(("fmt", step[1], (name,)) if step[0] == "fmt" else step)
-    return tuple((kind, struct.Struct(a), b, *rest) if kind in ("fmt", "adapt") else (kind, a, b, *rest)
-                 for kind, a, b, *rest in steps), needs_context
+    return tuple(_compiled(step) if step[0] != "const" else ("const", step[1], _compiled(step[2]), step[3])
+                 for step in steps), needs_context
+
+
+_NOTHING = object()     # a plan step that cannot decide: the walk does
 
 
 def _run_plain(plan: tuple, w: Walker, sc: c.Struct, pos: int, end: int, ctx):
@@ -386,39 +442,51 @@ def _run_plain(plan: tuple, w: Walker, sc: c.Struct, pos: int, end: int, ctx):
                     obj[name] = sub[name] = value
             pos += fmt.size
             continue
-        if kind == "adapt":
-            fmt, name, adapter = step[1], step[2], step[3]
-            if pos + fmt.size > end:
-                return None
-            try:
-                value = adapter._decode(fmt.unpack_from(data, pos)[0], sub, name)
-            except RAW_ERRORS:
-                return None
-            if name:
-                obj[name] = sub[name] = value
-            pos += fmt.size
-            continue
         if kind == "const":
             name, inner, want = step[1], step[2], step[3]
-            value, pos = _plain_value(inner, data, pos, end, sub)
-            if value is None or value != want:
+            value, pos = _plain_value(inner, w, data, pos, end, sub)
+            if value is _NOTHING or value != want:
                 return None
         else:
             name = step[2]
-            value, pos = _plain_value(step, data, pos, end, sub)
-            if value is None:
+            value, pos = _plain_value(step, w, data, pos, end, sub)
+            if value is _NOTHING:
                 return None
         if name:
             obj[name] = sub[name] = value
     return obj, pos
 
 
-def _plain_value(step, data, pos: int, end: int, sub):
-    if step[0] == "fmt":
-        size = struct.calcsize(step[1])
+def _plain_value(step, w: Walker, data, pos: int, end: int, sub):
+    """(value, position after) of one step, or (_NOTHING, pos) when the walk must decide."""
+    kind = step[0]
+    if kind in ("fmt", "adapt"):
+        fmt = step[1]
+        if pos + fmt.size > end:
+            return _NOTHING, pos
+        value = fmt.unpack_from(data, pos)[0]
+        if kind == "adapt":
+            try:
+                value = step[3]._decode(value, sub, step[2])
+            except RAW_ERRORS:
+                return _NOTHING, pos
+        return value, pos + fmt.size
+    if kind == "rest":
+        return _slice(data, pos, max(pos, end)), max(pos, end)
+    if kind == "optional":
+        size, inner = step[1], step[3]
         if pos + size > end:
             return None, pos
-        return struct.unpack_from(step[1], data, pos)[0], pos + size
+        if inner[0] == "struct":
+            done = _run_plain(inner[2], w, inner[1], pos, end, sub)
+            return (_NOTHING, pos) if done is None else done
+        return _plain_value(inner, w, data, pos, end, sub)
+    if kind == "if":
+        try:
+            taken = evaluate(step[1], sub)
+        except RAW_ERRORS:
+            return _NOTHING, pos
+        return _plain_value(step[3], w, data, pos, end, sub) if taken else (None, pos)
     length = step[1]
     if isinstance(length, tuple):
         n = sub[length[1]]
@@ -428,10 +496,19 @@ def _plain_value(step, data, pos: int, end: int, sub):
         try:
             n = evaluate(length, sub)
         except RAW_ERRORS:
-            return None, pos
-    if not isinstance(n, int) or n < 0 or pos + n > end:
-        return None, pos
-    return _slice(data, pos, pos + n), pos + n
+            return _NOTHING, pos
+    if not isinstance(n, int) or n < 0:
+        return _NOTHING, pos
+    if kind == "bytes":
+        if pos + n > end:
+            return _NOTHING, pos
+        return _slice(data, pos, pos + n), pos + n
+    # an array of fixed-size elements: a numpy view, as `_array` gives it
+    dtype = step[4] if step[4] is not None else element_dtype(step[3], sub)
+    if dtype is None or not w.numpy or pos + n * dtype.itemsize > end:
+        return _NOTHING, pos
+    arr = frombuffer(data, dtype, n, pos)
+    return (arr.view(np.recarray) if dtype.names else arr), pos + n * dtype.itemsize
 
 
 def _focused(w: Walker, sc: c.FocusedSeq, pos, end, path, ctx, doc):
