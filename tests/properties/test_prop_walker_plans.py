@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pytest
-from construct import Container, ListContainer
+from construct import ListContainer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
