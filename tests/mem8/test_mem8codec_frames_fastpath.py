@@ -123,16 +123,17 @@ def test_arbitrary_compressed_bytes_decode_alike(blob, raw_len):
 def test_a_batch_split_between_threads_gives_what_one_thread_gives(seed):
     rng = np.random.default_rng(seed)
     frames = []
-    for i in range(3 * record_frame._PER_WORKER + 7):
+    for i in range(600):
         frames.append(frame_of(bincode.encode_record(f"k{i}", rng.bytes(int(rng.integers(0, 300)))),
                                crc_delta=int(rng.integers(0, 50) == 0)))
-    _, split = run(frames)
-    workers = record_frame._WORKERS
-    record_frame._WORKERS = 1
+    workers, per_worker = record_frame._WORKERS, record_frame._PER_WORKER
+    record_frame._WORKERS, record_frame._PER_WORKER = 4, 4096      # pieces of uneven frame counts
     try:
+        _, split = run(frames)
+        record_frame._WORKERS = 1
         _, alone = run(frames)
     finally:
-        record_frame._WORKERS = workers
+        record_frame._WORKERS, record_frame._PER_WORKER = workers, per_worker
     assert split == alone
     assert split[2] == [i for i, (row, c) in enumerate(frames) if zlib.crc32(c) != row[FRAME_HEADERS.names.index(
         "payload_crc32")]]
@@ -203,9 +204,9 @@ def test_the_batch_decoder_is_built_where_a_compiler_and_zlib_exist():
 def test_a_forked_child_decodes_with_threads_of_its_own():
     """The parent's pool has no threads in a child made by fork; the child makes its own instead
     of waiting forever on the parent's."""
-    frames = [frame_of(bincode.encode_record(f"k{i}", bytes(10))) for i in range(4 * record_frame._PER_WORKER)]
-    workers = record_frame._WORKERS
-    record_frame._WORKERS = 2
+    frames = [frame_of(bincode.encode_record(f"k{i}", bytes(10))) for i in range(1000)]
+    workers, per_worker = record_frame._WORKERS, record_frame._PER_WORKER
+    record_frame._WORKERS, record_frame._PER_WORKER = 2, 1024
     try:
         assert run(frames)[1][2] == []          # the pool now exists in this process
         pid = os.fork()
@@ -225,4 +226,4 @@ def test_a_forked_child_decodes_with_threads_of_its_own():
         os.waitpid(pid, 0)
         pytest.fail("the forked child hung decoding a batch")
     finally:
-        record_frame._WORKERS = workers
+        record_frame._WORKERS, record_frame._PER_WORKER = workers, per_worker

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 from construct import Const, Renamed
-from corpus_support import expected_for, require_corpus
+from corpus_support import CORPUS, corpus_files, expected_for, require_corpus
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -347,3 +347,24 @@ def test_header_rules_read_the_header_table_and_parse_only_flagged_headers(tmp_p
     report = memschema.validate(bytes(data))
     assert [(f.code, f.path) for f in report.findings] == [("rvf.nonzero_reserved", "segments[1].header.reserved_1")]
     assert [p for p in parsed if p.endswith(".header")] == ["segments[1].header"]
+
+
+@pytest.mark.parametrize("name", [n for n in corpus_files("rvf") if n.endswith(".rvf")])
+def test_hash_columns_are_the_per_segment_rule(name):
+    """`hash_algorithms` / `hash_results` (read off the header table for every segment at once)
+    say what the rule gives one segment at a time, on every real file and on a copy with one
+    payload byte flipped."""
+    data = bytearray((CORPUS / "rvf" / name).read_bytes())
+    for flip in (False, True):
+        doc = memschema.load(bytes(data))
+        one_by_one = [doc._algorithm(doc.stored_hash(s)[0] == hashes.ZERO16, doc.stored_hash(s)[1], s.payload_length)
+                      for s in doc.segments]
+        assert doc.hash_algorithms == one_by_one
+        expected = [hashes.payload_hash(a, doc.payload(s)) for a, s in zip(one_by_one, doc.segments)]
+        assert doc.hash_results == [None if e is None else e == doc.stored_hash(s)[0]
+                                    for e, s in zip(expected, doc.segments)]
+        sized = [s for s in doc.segments if s.payload_length]
+        if not flip and sized:
+            data[sized[0].payload_offset] ^= 0x40
+    if sized and doc.hash_algorithms[sized[0].index] in hashes.PAYLOAD_HASHES:
+        assert doc.hash_results[sized[0].index] is False

@@ -31,7 +31,7 @@ FRAME_HEADERS = struct_dtype(t8r_frame_header)
 _SCAN = 1 << 20        # candidate offsets examined per numpy pass
 LENGTH_FIELDS = ("compressed_len", "raw_len")
 _WORKERS = min(4, os.cpu_count() or 1)
-_PER_WORKER = 256      # frames below which a batch is not split between threads
+_PER_WORKER = 128 << 10     # compressed bytes below which a batch is not split between threads
 _pool: tuple[int, ThreadPoolExecutor] | None = None   # (the process it belongs to, the pool)
 
 
@@ -124,10 +124,13 @@ def decode_run(data, starts: np.ndarray, heads: np.ndarray, keep: bool, meter: M
                np.ascontiguousarray(heads["compressed_len"][:fit], np.int64),
                np.ascontiguousarray(heads["raw_len"][:fit], np.uint32),
                np.ascontiguousarray(heads["payload_crc32"][:fit], np.uint32))
-    parts = max(1, min(_WORKERS, fit // _PER_WORKER))
-    bounds = [fit * k // parts for k in range(parts + 1)]
+    # split by compressed bytes (the work), not by frames: a few large frames are worth threads
+    ends = np.cumsum(columns[1])
+    total = int(ends[-1])
+    parts = max(1, min(_WORKERS, fit, total // _PER_WORKER))
+    bounds = sorted({0, fit, *np.searchsorted(ends, [total * k // parts for k in range(1, parts)]).tolist()})
     pieces = [(data, *(c[a:b] for c in columns), keep) for a, b in zip(bounds, bounds[1:])]
-    results = [_decode(pieces[0])] if parts == 1 else list(_threads().map(_decode, pieces))
+    results = [_decode(pieces[0])] if len(pieces) == 1 else list(_threads().map(_decode, pieces))
     out_keys, out_values, failed = [], [] if keep else None, []
     for first, (k, v, f, bad_crc) in zip(bounds, results):
         out_keys += k

@@ -120,8 +120,9 @@ def _header(doc: RvfDocument, seg: Segment) -> list[Finding]:
 def _hash(doc: RvfDocument, seg: Segment) -> list[Finding]:
     """The content_hash rules (every segment); its header is parsed only for a finding."""
     out, path = [], f"{seg.path}.header"
-    ok = doc.hash_ok(seg)
-    algorithm = doc.hash_algorithm(seg)
+    ok, algorithm = doc.hash_results[seg.index], doc.hash_algorithms[seg.index]
+    if ok is True:
+        return out
     algo = doc.stored_hash(seg)[1]
     if ok is False:
         other = doc.hash_matching(seg)

@@ -20,6 +20,7 @@ from ...errors import Finding, FormatError, error, warning
 from ...parsing import locate
 from .runtime_payloads import cow_map_body, cow_map_payload, membership_header
 from .segment import SEG_TYPES
+from .vectors import directory
 
 COW_MAP, MEMBERSHIP = SEG_TYPES["cow_map"], SEG_TYPES["membership"]
 BITMAP, INCLUDE, EXCLUDE = 0, 0, 1
@@ -47,7 +48,8 @@ class CowState:
 def _latest(doc, seg_type: int):
     if doc.latest is None or doc.dialect != "runtime":
         return None
-    entries = [int(e["offset"]) for e in doc.latest.value.segment_dir if int(e["seg_type"]) == seg_type]
+    listed = directory(doc.latest.value)
+    entries = listed["offset"][listed["seg_type"] == seg_type].tolist()
     seg = doc.by_offset.get(entries[-1]) if entries else None
     return seg if seg is not None and seg.seg_type == seg_type else None
 

@@ -287,11 +287,40 @@ class RvfDocument(VectorAccess, WitnessAccess, IndexAccess, CowAccess, Document)
         wins; the dialect only names what 0 means): 0 = the dialect's own hash (runtime: rotated
         CRC-32, ruvbot: SHA-256[:16], spec: XXH3-128), 1 and 3 XXH3-128, 2 SHAKE-256[:16];
         `unknown` for other values, `unset` for an all-zero hash outside the spec dialect."""
+        if self._is_own(seg):
+            return self.hash_algorithms[seg.index]
         stored, algo = self.stored_hash(seg)
-        if self.dialect != SPEC and stored == hashes.ZERO16 and (seg.payload_length or self.dialect == WASM):
+        return self._algorithm(stored == hashes.ZERO16, algo, seg.payload_length)
+
+    def _algorithm(self, zero: bool, algo: int, payload_length: int) -> str:
+        if self.dialect != SPEC and zero and (payload_length or self.dialect == WASM):
             return "unset"
         return hashes.declared_algorithm(algo, {SPEC: "xxh3_128", RUVBOT: "sha256_128"}.get(self.dialect,
                                                                                           "crc32_rotated"))
+
+    @cached_property
+    def hash_algorithms(self) -> list[str]:
+        """`hash_algorithm` of every segment in file order, read off the header table."""
+        t = self.headers
+        memo: dict[tuple, str] = {}
+        out = []
+        for zero, algo, length in zip((~t["content_hash"].any(axis=1)).tolist(), t["checksum_algo"].tolist(),
+                                      (t["payload_length"] > 0).tolist()):
+            key = (zero, algo, length)
+            if key not in memo:
+                memo[key] = self._algorithm(zero, algo, length)
+            out.append(memo[key])
+        return out
+
+    @cached_property
+    def hash_results(self) -> list[bool | None]:
+        """`hash_ok` of every segment in file order (each payload hashed once)."""
+        view, stored = memoryview(self.data), self.headers["content_hash"]
+        out = []
+        for i, (name, seg) in enumerate(zip(self.hash_algorithms, self.segments)):
+            expected = hashes.payload_hash(name, view[seg.payload_offset:seg.payload_offset + seg.payload_length])
+            out.append(None if expected is None else expected == stored[i].tobytes())
+        return out
 
     def hash_matching(self, seg: Segment) -> str | None:
         """Which known hash rule the stored `content_hash` satisfies (to explain a mismatch)."""
@@ -303,13 +332,19 @@ class RvfDocument(VectorAccess, WitnessAccess, IndexAccess, CowAccess, Document)
 
     def hash_ok(self, seg: Segment) -> bool | None:
         """Does `content_hash` match the payload under the dialect's rule?  None when unset."""
+        if self._is_own(seg) and "hash_results" in self.__dict__:
+            return self.hash_results[seg.index]
         expected = hashes.payload_hash(self.hash_algorithm(seg), self.payload(seg))
         return None if expected is None else expected == self.stored_hash(seg)[0]
+
+    def _is_own(self, seg: Segment) -> bool:
+        """Is `seg` one of this document's segments (its row of the header table is its header)?"""
+        return 0 <= seg.index < len(self.offsets) and self.offsets[seg.index] == seg.offset
 
     def stored_hash(self, seg: Segment) -> tuple[bytes, int]:
         """(content_hash, checksum_algo) of `seg`, from the header table (no header parsed) when
         `seg` is one of this document's segments."""
-        if 0 <= seg.index < len(self.offsets) and self.offsets[seg.index] == seg.offset:
+        if self._is_own(seg):
             row = self.headers[seg.index]
             return row["content_hash"].tobytes(), int(row["checksum_algo"])
         return bytes(seg.header.content_hash), int(seg.header.checksum_algo)

@@ -14,6 +14,7 @@ from .index_graph import HnswIndex, decode_index
 from .index_search import RUNTIME_EF_FLOOR, GraphSearch, distances
 from .runtime_payloads import dir_entry, manifest_payload
 from .segment import SEG_TYPES
+from .vectors import directory
 
 INDEX = SEG_TYPES["index"]
 
@@ -30,7 +31,8 @@ class IndexAccess:
     def _index_entries(self) -> list:
         if self.latest is None or self.dialect == "spec":
             return []
-        return [(i, e) for i, e in enumerate(self.latest.value.segment_dir) if int(e.seg_type) == INDEX]
+        entries = directory(self.latest.value).view(np.recarray)
+        return [(i, entries[i]) for i in np.flatnonzero(entries["seg_type"] == INDEX).tolist()]
 
     @cached_property
     def index(self) -> HnswIndex | None:

@@ -131,7 +131,12 @@ vec_payload = Struct(
 def vec_payload_size(vector_count: int, dimension: int) -> int:
     """Bytes of a VEC payload holding `vector_count` records of `dimension` (6 + n·(8 + 4·dim) in the
     runtime and wasm_export heads alike), from the declarations."""
-    return vec_head.sizeof() + vector_count * vec_record_fixed(dimension).sizeof()
+    return vec_head.sizeof() + vector_count * _record_size(dimension)
+
+
+@lru_cache(maxsize=64)
+def _record_size(dimension: int) -> int:
+    return vec_record_fixed(dimension).sizeof()
 
 # --- JOURNAL (0x04) ---------------------------------------------------------------------------
 
