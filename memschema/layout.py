@@ -120,8 +120,19 @@ class Placed:
             start = self.start + i * self.itemsize
             return start, start + self.itemsize
         starts = self.offsets
-        stop = starts[i + 1] if i + 1 < len(starts) else (self.tail.offset if self.tail else self.end)
+        stop = starts[i + 1] if i + 1 < len(starts) else self._records_end
         return starts[i], stop
+
+    def record_spans(self) -> tuple[list[int], list[int]]:
+        """(starts, stops) of every record of a section of variable-size records: `record_span`
+        of each, at once."""
+        starts = np.asarray(self.offsets, np.int64).tolist()
+        return starts, (starts[1:] + [self._records_end]) if starts else []
+
+    @property
+    def _records_end(self) -> int:
+        """Where the last record stops: at the tail, if any, else at the section's end."""
+        return self.tail.offset if self.tail else self.end
 
 
 def _is_field_ref(expr) -> bool:

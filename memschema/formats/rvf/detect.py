@@ -5,6 +5,8 @@ told apart by at most one MiB of it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ...errors import FormatError
 from ...walker import iter_elements, parse_value
 from . import hashes
@@ -25,16 +27,14 @@ DESCRIPTIONS = {
 HASH_DIALECTS = {"crc32_rotated": RUNTIME, "sha256_128": RUVBOT, "xxh3_128": SPEC, "shake256_128": SPEC}
 
 
-def _first_segments(data) -> list[tuple[int, object, int]]:
-    """(start, parsed segment, end) of the complete segments at the start of the file."""
-    out = []
+def _first_segments(data) -> Iterator[tuple[int, object, int]]:
+    """(start, parsed segment, end) of the complete segments at the start of the file, parsed as
+    they are asked for (detection mostly stops at the first)."""
     try:
-        for item in iter_elements(SEGMENTS[RUNTIME], data, 0, min(len(data), DETECT_PREFIX), "segments",
-                                  limit=DETECT_SEGMENTS):
-            out.append(item)
+        yield from iter_elements(SEGMENTS[RUNTIME], data, 0, min(len(data), DETECT_PREFIX), "segments",
+                                 limit=DETECT_SEGMENTS)
     except FormatError:
         pass                 # a segment cut by the prefix (or a torn one): detection uses those before it
-    return out
 
 
 def _vec_fits(data, header) -> bool:

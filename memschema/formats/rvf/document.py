@@ -164,9 +164,10 @@ class RvfDocument(VectorAccess, WitnessAccess, IndexAccess, CowAccess, Document)
         placed = self.parsed.placed["segments"]
         self.offsets = np.frombuffer(placed.offsets, np.int64)
         self.headers = gather(data, HEADER_DTYPE, self.offsets)    # every segment's header, one row each
-        self.segments = [Segment(i, *placed.record_span(i), records=placed.value, seg_type=kind, payload_length=n)
-                         for i, (kind, n) in enumerate(zip(self.headers["seg_type"].tolist(),
-                                                           self.headers["payload_length"].tolist()))]
+        self.segments = [Segment(i, start, stop, records=placed.value, seg_type=kind, payload_length=n)
+                         for i, start, stop, kind, n in zip(range(len(self.offsets)), *placed.record_spans(),
+                                                            self.headers["seg_type"].tolist(),
+                                                            self.headers["payload_length"].tolist())]
         self.tail = _tail(data, placed)
         self.by_offset = {s.offset: s for s in self.segments}
         self._manifest_segments = [s for s in self.segments if s.seg_type == MANIFEST]
