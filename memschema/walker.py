@@ -358,7 +358,31 @@ def _plain_step(field: c.Construct, name, earlier: set):
     if isinstance(inner, c.IfThenElse) and inner.elsesubcon is c.Pass:
         then = _plain_step(inner.thensubcon, name, earlier)
         return None if then is None else (("if", inner.condfunc, name, _compiled(then[0])), True)
+    if isinstance(inner, c.Struct):
+        plan = _plain_plan(inner)
+        return None if plan is None else (("struct", inner, name, plan), False)
+    if isinstance(inner, c.FixedSized) and isinstance(_strip(inner.subcon), c.Switch):
+        cases = _sized_cases(_strip(inner.subcon))
+        length, _ = _length(inner.length, earlier)
+        return None if cases is None else (("sized", length, name, cases), True)
     return None
+
+
+def _sized_cases(switch: c.Switch):
+    """FixedSized(Switch(key, cases)) as a plan reads it: (key, {key: alternative}, default), an
+    alternative being None (the bytes, GreedyBytes), a Struct plan, or (plan,) for Select(Struct,
+    GreedyBytes) (the Struct when it reads, else the bytes).  None when a case is anything else."""
+    def alternative(case):
+        inner = _strip(case)
+        if inner is c.GreedyBytes:
+            return None
+        if isinstance(inner, c.Select) and len(inner.subcons) == 2 and _strip(inner.subcons[1]) is c.GreedyBytes:
+            first = _strip(inner.subcons[0])
+            plan = _plain_plan(first) if isinstance(first, c.Struct) else None
+            return _WALK if plan is None else (first, plan, True)
+        plan = _plain_plan(inner) if isinstance(inner, c.Struct) else None
+        return _WALK if plan is None else (inner, plan, False)
+    return switch.keyfunc, {k: alternative(v) for k, v in switch.cases.items()}, alternative(switch.default)
 
 
 def _optional(sub: c.Construct, name, earlier: set):
@@ -424,6 +448,7 @@ def _plain_plan(sc: c.Struct) -> tuple | None:
 
 
 _NOTHING = object()     # a plan step that cannot decide: the walk does
+_WALK = object()        # an alternative of a sized Switch that only the walk reads
 
 
 def _run_plain(plan: tuple, w: Walker, sc: c.Struct, pos: int, end: int, ctx):
@@ -457,6 +482,31 @@ def _run_plain(plan: tuple, w: Walker, sc: c.Struct, pos: int, end: int, ctx):
     return obj, pos
 
 
+def _sized(step, w: Walker, data, pos: int, end: int, sub):
+    """FixedSized(n, Switch(...)): the case's Struct read inside the n bytes (the bytes themselves
+    for GreedyBytes, and for Select(Struct, GreedyBytes) when the Struct does not read)."""
+    length, (keyfunc, cases, default) = step[1], step[3]
+    try:
+        n = sub[length[1]] if isinstance(length, tuple) else evaluate(length, sub)
+        key = evaluate(keyfunc, sub)
+        alternative = cases.get(key, default)
+    except (*RAW_ERRORS, TypeError):
+        return _NOTHING, pos
+    if not isinstance(n, int) or n < 0 or pos + n > end or alternative is _WALK:
+        return _NOTHING, pos
+    if alternative is not None:
+        decl, plan, _ = alternative
+        base, w.base = w.base, pos           # as `_substream`: the case sees only its n bytes
+        try:
+            done = _run_plain(plan, w, decl, pos, pos + n, sub)
+        finally:
+            w.base = base
+        if done is None:
+            return _NOTHING, pos             # unread or failed: whether GreedyBytes applies, the walk says
+        return done[0], pos + n
+    return _slice(data, pos, pos + n), pos + n
+
+
 def _plain_value(step, w: Walker, data, pos: int, end: int, sub):
     """(value, position after) of one step, or (_NOTHING, pos) when the walk must decide."""
     kind = step[0]
@@ -487,6 +537,11 @@ def _plain_value(step, w: Walker, data, pos: int, end: int, sub):
         except RAW_ERRORS:
             return _NOTHING, pos
         return _plain_value(step[3], w, data, pos, end, sub) if taken else (None, pos)
+    if kind == "struct":
+        done = _run_plain(step[3], w, step[1], pos, end, sub)
+        return (_NOTHING, pos) if done is None else done
+    if kind == "sized":
+        return _sized(step, w, data, pos, end, sub)
     length = step[1]
     if isinstance(length, tuple):
         n = sub[length[1]]

@@ -4,7 +4,20 @@ the field-by-field walk (and of construct)."""
 from __future__ import annotations
 
 import pytest
-from construct import Bytes, Const, Default, Enum, FlagsEnum, Int8ul, Int16ub, Int16ul, Int32ul, Struct, this
+from construct import (
+    Bytes,
+    Const,
+    Default,
+    Enum,
+    FlagsEnum,
+    GreedyRange,
+    Int8ul,
+    Int16ub,
+    Int16ul,
+    Int32ul,
+    Struct,
+    this,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,7 +32,8 @@ adapted = Struct("kind" / Enum(Int8ul, vec=1, manifest=2), "flags" / FlagsEnum(I
 
 def test_plain_structs_get_a_plan_and_others_do_not():
     assert _plain_plan(record) is not None
-    assert _plain_plan(Struct("a" / Int8ul, "b" / Struct("c" / Int8ul))) is None
+    assert _plain_plan(Struct("a" / Int8ul, "b" / Struct("c" / Int8ul))) is not None
+    assert _plain_plan(Struct("a" / Int8ul, "b" / GreedyRange(Int8ul))) is None
     assert [step[0] for step in _plain_plan(adapted)[0]] == ["adapt", "adapt", "fmt", "bytes"]
 
 

@@ -8,10 +8,12 @@ The parameter list is `memschema.declarations()` itself, so a new declaration ca
 from __future__ import annotations
 
 import math
+import random
 
 import numpy as np
 import pytest
 from construct import ListContainer
+from corpus_support import CORPUS, corpus_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -82,3 +84,51 @@ def test_plans_read_what_the_walk_reads(name, monkeypatch):
         assert outcome(decl, raw, context, True, monkeypatch) == outcome(decl, raw, context, False, monkeypatch)
 
     check()
+
+
+def _real_files() -> list:
+    files = []
+    for sub in ("mem8", "rvf", "amem"):
+        files += [pytest.param(sub, name, id=f"{sub}/{name}") for name in corpus_files(sub)]
+    return files
+
+
+@pytest.mark.parametrize("sub, name", _real_files())
+def test_plans_read_real_records_as_the_walk_does(sub, name, monkeypatch):
+    """Each record of each repeated section of every corpus file (the layouts' own declarations,
+    e.g. an RVF segment: header, then its payload by `seg_type` inside `payload_length` bytes),
+    read at its span through the plans and by the walk, intact and with bytes flipped."""
+    path = CORPUS / sub / name
+    try:
+        doc = memschema.load(path)
+    except FormatError:
+        pytest.skip("not a file a layout reads on its own")
+    parsed = getattr(doc, "parsed", None)
+    if parsed is None:
+        pytest.skip("no layout")
+    data = bytes(parsed.data)
+    rng = random.Random(name)
+    for placed in parsed.placed.values():
+        if placed.offsets is None:
+            continue
+        for i in range(min(len(placed.offsets), 40)):
+            start, stop = placed.record_span(i)
+            for flips in (0, 1, 3):
+                raw = bytearray(data)
+                for _ in range(flips if stop > start else 0):
+                    raw[rng.randrange(start, stop)] ^= rng.randrange(1, 256)
+                got = [_record(placed.section.decl, bytes(raw), start, stop, parsed.context, planned, monkeypatch)
+                       for planned in (True, False)]
+                assert got[0] == got[1], f"{sub}/{name} {placed.section.name}[{i}] at {start} ({flips} flips)"
+
+
+def _record(decl, data: bytes, start: int, stop: int, ctx, planned: bool, monkeypatch):
+    if not planned:
+        monkeypatch.setattr(walker, "_plain_plan", lambda sc: None)
+    try:
+        value, end = walker.Walker(data).walk(decl, start, stop, "r", ctx)
+        return plain(value), end
+    except FormatError as exc:
+        return exc.path, exc.offset, exc.code
+    finally:
+        monkeypatch.undo()
