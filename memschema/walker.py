@@ -13,7 +13,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import construct as c
@@ -129,8 +129,15 @@ def _struct_in_context(struct: c.Struct, ctx) -> np.dtype | None:
         offset += dt.itemsize
     if not names:
         return None
+    return _record_dtype(tuple(names), tuple(formats), tuple(offsets), offset)
+
+
+@lru_cache(maxsize=256)
+def _record_dtype(names: tuple, formats: tuple, offsets: tuple, itemsize: int) -> np.dtype | None:
+    """The dtype of one record layout, made once (the same few layouts recur per record)."""
     try:
-        return np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": offset})
+        return np.dtype({"names": list(names), "formats": list(formats), "offsets": list(offsets),
+                         "itemsize": itemsize})
     except (ValueError, OverflowError):
         return None
 
