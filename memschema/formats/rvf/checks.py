@@ -17,6 +17,7 @@ from .layouts import SPEC, WASM
 from .meta_seg import is_meta_v1, meta_findings
 from .runtime_payloads import (
     IDENTITY_MARKER,
+    VEC_HEAD_SIZE,
     dir_entry,
     manifest_payload,
     manifest_payload_short,
@@ -320,13 +321,13 @@ def _why_not(doc: RvfDocument, seg: Segment) -> FormatError:
 def _vec(doc: RvfDocument, seg: Segment) -> list[Finding]:
     """A VEC payload holds exactly its records: 6 + n·(8 + 4·dim) bytes (RVF.md 3.6)."""
     v, out = seg.decoded, []
-    if v is None and seg.payload_length < vec_head.sizeof():
+    if v is None and seg.payload_length < VEC_HEAD_SIZE:
         return [error("rvf.vec_size", f"VEC payload of {seg.payload_length} bytes has no head",
                       f"{seg.path}.header.payload_length", _at(seg, "payload_length"))]
     head = v if v is not None else parse(vec_head, doc.data, seg.payload_offset, f"{seg.path}.payload")
     need = vec_payload_size(head.vector_count, head.dimension)
     if need != seg.payload_length:
-        out.append(error("rvf.vec_size", f"VEC payload is {seg.payload_length} bytes, {vec_head.sizeof()} + "
+        out.append(error("rvf.vec_size", f"VEC payload is {seg.payload_length} bytes, {VEC_HEAD_SIZE} + "
                          f"{head.vector_count}·(8 + 4·{head.dimension}) = {need}",
                          f"{seg.path}.header.payload_length", _at(seg, "payload_length")))
     if doc.dimension is not None and head.dimension != doc.dimension:

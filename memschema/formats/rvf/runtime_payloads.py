@@ -120,6 +120,7 @@ _vec_head = (
     "vector_count" / Int32ul * "records that follow",
 )
 vec_head = Struct(*_vec_head)
+VEC_HEAD_SIZE = vec_head.sizeof()
 
 vec_payload = Struct(
     *_vec_head,
@@ -131,7 +132,7 @@ vec_payload = Struct(
 def vec_payload_size(vector_count: int, dimension: int) -> int:
     """Bytes of a VEC payload holding `vector_count` records of `dimension` (6 + n·(8 + 4·dim) in the
     runtime and wasm_export heads alike), from the declarations."""
-    return vec_head.sizeof() + vector_count * _record_size(dimension)
+    return VEC_HEAD_SIZE + vector_count * _record_size(dimension)
 
 
 @lru_cache(maxsize=64)
