@@ -310,10 +310,11 @@ def _struct(w: Walker, sc: c.Struct, pos, end, path, ctx, doc):
 
 
 # A Struct of plain fields (numbers, Bytes of a constant or computed length, Const of those, the
-# bytes left, an Array of fixed-size elements, Optional of a fixed-size field, If of any of these)
-# is read with one `struct.unpack_from` per run of numbers instead of one walk per field.  Any
-# doubt (bytes missing, a Const that does not match, a length that does not evaluate) falls back to
-# the walk above, which raises the precise error; values are the ones the walk gives.
+# bytes left, an Array of fixed-size elements, Optional of a fixed-size field, If of any of these,
+# nested such Structs, FixedSized(Switch) of them) is read with one `struct.unpack_from` per run of
+# numbers instead of one walk per field.  Any doubt (bytes missing, a Const that does not match, a
+# length that does not evaluate) falls back to the walk above, which raises the precise error;
+# values are the ones the walk gives.
 
 def this_path(expr) -> list[str] | None:
     """`["header", "compressed_len"]` for `this.header.compressed_len`; None for anything else."""
@@ -369,26 +370,24 @@ def _plain_step(field: c.Construct, name, earlier: set):
         plan = _plain_plan(inner)
         return None if plan is None else (("struct", inner, name, plan), False)
     if isinstance(inner, c.FixedSized) and isinstance(_strip(inner.subcon), c.Switch):
-        cases = _sized_cases(_strip(inner.subcon))
         length, _ = _length(inner.length, earlier)
-        return None if cases is None else (("sized", length, name, cases), True)
+        return ("sized", length, name, _sized_cases(_strip(inner.subcon))), True
     return None
 
 
 def _sized_cases(switch: c.Switch):
     """FixedSized(Switch(key, cases)) as a plan reads it: (key, {key: alternative}, default), an
-    alternative being None (the bytes, GreedyBytes), a Struct plan, or (plan,) for Select(Struct,
-    GreedyBytes) (the Struct when it reads, else the bytes).  None when a case is anything else."""
+    alternative being None (the bytes, GreedyBytes), (Struct, its plan) for a Struct or for
+    Select(Struct, GreedyBytes) (a Struct that does not read is left to the walk, which knows whether
+    the bytes apply), or _WALK for anything else."""
     def alternative(case):
         inner = _strip(case)
         if inner is c.GreedyBytes:
             return None
         if isinstance(inner, c.Select) and len(inner.subcons) == 2 and _strip(inner.subcons[1]) is c.GreedyBytes:
-            first = _strip(inner.subcons[0])
-            plan = _plain_plan(first) if isinstance(first, c.Struct) else None
-            return _WALK if plan is None else (first, plan, True)
+            inner = _strip(inner.subcons[0])
         plan = _plain_plan(inner) if isinstance(inner, c.Struct) else None
-        return _WALK if plan is None else (inner, plan, False)
+        return _WALK if plan is None else (inner, plan)
     return switch.keyfunc, {k: alternative(v) for k, v in switch.cases.items()}, alternative(switch.default)
 
 
@@ -422,8 +421,8 @@ def _plain_plan(sc: c.Struct) -> tuple | None:
     """(steps, needs_context): steps are ("fmt", struct.Struct, names), ("adapt", struct.Struct,
     name, adapter) for an adapted number (Enum...), ("bytes", length, name) with length an int,
     ("field", name) or an expression, ("rest", None, name), ("array", count, name, element,
-    fixed dtype or None), ("optional", size, name, step), ("if", condition, name, step) and
-    ("const", name, step, value)."""
+    fixed dtype or None), ("optional", size, name, step), ("if", condition, name, step), ("struct",
+    Struct, name, plan), ("sized", length, name, `_sized_cases`) and ("const", name, step, value)."""
     steps: list = []
     earlier: set = set()
     needs_context = False
@@ -489,20 +488,29 @@ def _run_plain(plan: tuple, w: Walker, sc: c.Struct, pos: int, end: int, ctx):
     return obj, pos
 
 
+def _resolved(length, sub):
+    """A plan's count or length in the record's context (_NOTHING when it does not evaluate)."""
+    if isinstance(length, tuple):
+        return sub[length[1]]
+    try:
+        return evaluate(length, sub)
+    except RAW_ERRORS:
+        return _NOTHING
+
+
 def _sized(step, w: Walker, data, pos: int, end: int, sub):
     """FixedSized(n, Switch(...)): the case's Struct read inside the n bytes (the bytes themselves
     for GreedyBytes, and for Select(Struct, GreedyBytes) when the Struct does not read)."""
-    length, (keyfunc, cases, default) = step[1], step[3]
+    keyfunc, cases, default = step[3]
+    n = _resolved(step[1], sub)
     try:
-        n = sub[length[1]] if isinstance(length, tuple) else evaluate(length, sub)
-        key = evaluate(keyfunc, sub)
-        alternative = cases.get(key, default)
+        alternative = cases.get(evaluate(keyfunc, sub), default)
     except (*RAW_ERRORS, TypeError):
         return _NOTHING, pos
     if not isinstance(n, int) or n < 0 or pos + n > end or alternative is _WALK:
         return _NOTHING, pos
     if alternative is not None:
-        decl, plan, _ = alternative
+        decl, plan = alternative
         base, w.base = w.base, pos           # as `_substream`: the case sees only its n bytes
         try:
             done = _run_plain(plan, w, decl, pos, pos + n, sub)
@@ -529,7 +537,7 @@ def _plain_value(step, w: Walker, data, pos: int, end: int, sub):
                 return _NOTHING, pos
         return value, pos + fmt.size
     if kind == "rest":
-        return _slice(data, pos, max(pos, end)), max(pos, end)
+        return _slice(data, pos, end), end
     if kind == "optional":
         size, inner = step[1], step[3]
         if pos + size > end:
@@ -549,16 +557,7 @@ def _plain_value(step, w: Walker, data, pos: int, end: int, sub):
         return (_NOTHING, pos) if done is None else done
     if kind == "sized":
         return _sized(step, w, data, pos, end, sub)
-    length = step[1]
-    if isinstance(length, tuple):
-        n = sub[length[1]]
-    elif isinstance(length, int):
-        n = length
-    else:
-        try:
-            n = evaluate(length, sub)
-        except RAW_ERRORS:
-            return _NOTHING, pos
+    n = _resolved(step[1], sub)
     if not isinstance(n, int) or n < 0:
         return _NOTHING, pos
     if kind == "bytes":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from functools import partial
 
 import numpy as np
 import pytest
@@ -49,11 +50,12 @@ def plain(value):
     return value
 
 
-def outcome(decl, data: bytes, context: dict, planned: bool, monkeypatch):
+def outcome(read, planned: bool, monkeypatch):
+    """`read()` (a walk giving (value, end)) through the plans, or with every plan refused."""
     if not planned:
         monkeypatch.setattr(walker, "_plain_plan", lambda sc: None)
     try:
-        value, end = walker.parse_value(decl, data, 0, "v", **context)
+        value, end = read()
         return plain(value), end
     except FormatError as exc:
         return exc.path, exc.offset, exc.code
@@ -81,7 +83,9 @@ def test_plans_read_what_the_walk_reads(name, monkeypatch):
                 built[data.draw(st.integers(0, len(built) - 1), label="offset")] ^= data.draw(st.integers(1, 255))
         cut = data.draw(st.integers(0, len(built)), label="cut") if data.draw(st.booleans()) else len(built)
         raw = bytes(built[:cut])
-        assert outcome(decl, raw, context, True, monkeypatch) == outcome(decl, raw, context, False, monkeypatch)
+        got = [outcome(lambda: walker.parse_value(decl, raw, 0, "v", **context), planned, monkeypatch)
+               for planned in (True, False)]
+        assert got[0] == got[1]
 
     check()
 
@@ -117,18 +121,10 @@ def test_plans_read_real_records_as_the_walk_does(sub, name, monkeypatch):
                 raw = bytearray(data)
                 for _ in range(flips if stop > start else 0):
                     raw[rng.randrange(start, stop)] ^= rng.randrange(1, 256)
-                got = [_record(placed.section.decl, bytes(raw), start, stop, parsed.context, planned, monkeypatch)
-                       for planned in (True, False)]
+                read = partial(_walk, placed.section.decl, bytes(raw), start, stop, parsed.context)
+                got = [outcome(read, planned, monkeypatch) for planned in (True, False)]
                 assert got[0] == got[1], f"{sub}/{name} {placed.section.name}[{i}] at {start} ({flips} flips)"
 
 
-def _record(decl, data: bytes, start: int, stop: int, ctx, planned: bool, monkeypatch):
-    if not planned:
-        monkeypatch.setattr(walker, "_plain_plan", lambda sc: None)
-    try:
-        value, end = walker.Walker(data).walk(decl, start, stop, "r", ctx)
-        return plain(value), end
-    except FormatError as exc:
-        return exc.path, exc.offset, exc.code
-    finally:
-        monkeypatch.undo()
+def _walk(decl, data: bytes, start: int, stop: int, ctx):
+    return walker.Walker(data).walk(decl, start, stop, "r", ctx)
