@@ -163,9 +163,10 @@ class Frames(Sequence):
     def problems(self) -> Iterator[Finding]:
         """Every frame's `problem`, in file order.  The placed frames not made yet are checked as one
         batch (`decode_run`), and only those it refuses are made, to name their problem."""
-        decoded = self._batch(keep=False)
+        pending, _, _, failed = self._batch(keep=False)
+        refused = {pending[j] for j in failed}
         for i, frame in enumerate(self._made):
-            if frame is not None or i not in decoded:
+            if frame is not None or i in refused:
                 yield self[i].problem
         for frame in self._more:
             yield frame.problem
@@ -174,21 +175,22 @@ class Frames(Sequence):
         """Every frame's key and value in file order (`Journal.entries`).  The placed frames not made
         yet are decoded as one batch (`decode_run`) and given as `Decoded` pairs, not made; a frame
         the batch refuses is made, which names its problem."""
-        decoded = self._batch(keep=True)
+        pending, keys, values, failed = self._batch(keep=True)
+        refused = set(failed)
+        decoded = {i: (keys[j], values[j]) for j, i in enumerate(pending) if j not in refused}
         for i in range(len(self._made)):
             yield Decoded(*decoded[i]) if i in decoded else self[i]
         yield from self._more
 
-    def _batch(self, keep: bool) -> dict[int, tuple]:
-        """{frame index: (key, value or None)} of the placed frames not made yet that `decode_run`
-        decoded."""
+    def _batch(self, keep: bool) -> tuple[list[int], list, list | None, list[int]]:
+        """`decode_run` of the placed frames not made yet: (their frame indices, then its keys,
+        values and failed positions among them).  Validation needs only the refused frames, not a
+        mapping of the thousands that decoded."""
         pending = [i for i, frame in enumerate(self._made) if frame is None]
         starts = self._offsets[pending] + COMPRESSED_AT
         # charged under the key Frame's own decoding uses, so that a frame is charged once
-        keys, values, failed = decode_run(self._data, starts, self._heads[pending], keep, self._meter,
-                                          [("frame", a) for a in starts.tolist()])
-        refused = set(failed)
-        return {i: (keys[j], values[j] if keep else None) for j, i in enumerate(pending) if j not in refused}
+        return pending, *decode_run(self._data, starts, self._heads[pending], keep, self._meter,
+                                    [("frame", a) for a in starts.tolist()])
 
 
 def file_header() -> bytes:

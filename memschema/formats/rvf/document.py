@@ -316,12 +316,9 @@ class RvfDocument(VectorAccess, WitnessAccess, IndexAccess, CowAccess, Document)
     @cached_property
     def hash_results(self) -> list[bool | None]:
         """`hash_ok` of every segment in file order (each payload hashed once)."""
-        view, stored = memoryview(self.data), self.headers["content_hash"]
-        out = []
-        for i, (name, seg) in enumerate(zip(self.hash_algorithms, self.segments)):
-            expected = hashes.payload_hash(name, view[seg.payload_offset:seg.payload_offset + seg.payload_length])
-            out.append(None if expected is None else expected == stored[i].tobytes())
-        return out
+        stored = self.headers["content_hash"]
+        return [_verify(name, self.payload(seg), stored[seg.index].tobytes())
+                for name, seg in zip(self.hash_algorithms, self.segments)]
 
     def hash_matching(self, seg: Segment) -> str | None:
         """Which known hash rule the stored `content_hash` satisfies (to explain a mismatch)."""
@@ -335,8 +332,7 @@ class RvfDocument(VectorAccess, WitnessAccess, IndexAccess, CowAccess, Document)
         """Does `content_hash` match the payload under the dialect's rule?  None when unset."""
         if self._is_own(seg) and "hash_results" in self.__dict__:
             return self.hash_results[seg.index]
-        expected = hashes.payload_hash(self.hash_algorithm(seg), self.payload(seg))
-        return None if expected is None else expected == self.stored_hash(seg)[0]
+        return _verify(self.hash_algorithm(seg), self.payload(seg), self.stored_hash(seg)[0])
 
     def _is_own(self, seg: Segment) -> bool:
         """Is `seg` one of this document's segments (its row of the header table is its header)?"""
@@ -378,6 +374,12 @@ class RvfDocument(VectorAccess, WitnessAccess, IndexAccess, CowAccess, Document)
         if self.witnesses:
             lines.append(f"witnesses: {len(self.witnesses)}, chain {'ok' if self.witness_chain_ok else 'BROKEN'}")
         return lines
+
+
+def _verify(algorithm: str, payload, stored: bytes) -> bool | None:
+    """Does `stored` match the payload under `algorithm`?  None when it names no hash."""
+    expected = hashes.payload_hash(algorithm, payload)
+    return None if expected is None else expected == stored
 
 
 def load_rvf(data, detection: Detection, name: str = "", parent=None) -> RvfDocument:
