@@ -26,6 +26,7 @@ import construct as c
 import numpy as np
 
 from .errors import FormatError
+from .lazy import LazySequence
 from .parsing import RAW_ERRORS
 from .records import as_dtype, serialize_elements, serialize_one, set_path
 from .sized_records import follow, sized_record
@@ -709,7 +710,7 @@ class Parsed(Mapping):
         return out
 
 
-class LazyRecords(Sequence):
+class LazyRecords(LazySequence):
     """The records of a variable-size repeated section, parsed when asked (see `Layout.parse(lazy=)`)."""
 
     def __init__(self, parsed: Parsed, section: Section, offsets, end: int):
@@ -724,13 +725,7 @@ class LazyRecords(Sequence):
     def span(self, i: int) -> tuple[int, int]:
         return self.offsets[i], self.offsets[i + 1] if i + 1 < len(self.offsets) else self.end
 
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
+    def _item(self, i: int):
         start, stop = self.span(i)
         ctx = self.context
         ctx._index = i

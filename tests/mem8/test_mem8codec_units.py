@@ -8,7 +8,7 @@ import zlib
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from memschema.formats.mem8.codecs import CodecError, bincode, token_lzw, zlib_frame
@@ -206,3 +206,35 @@ def test_crc32_of_rows_is_zlibs(rows, width):
     from memschema.formats.mem8.codecs.crc_seal import crc32_rows
     table = np.array([list((r + bytes(width))[:width]) for r in rows], np.uint8).reshape(len(rows), width)
     assert crc32_rows(table).tolist() == [zlib.crc32(bytes(row)) for row in table]
+
+
+@settings(deadline=None)
+@given(st.binary(min_size=0, max_size=300), st.data())
+def test_crc_rows_is_seal_crc_of_each_row_with_and_without_c(data, draw):
+    """`crc_rows` (block seals and frame headers in one call) is `seal_crc` / `zlib.crc32` of each
+    row, through the C extension and through each fallback (short rows a column at a time, long
+    rows one by one)."""
+    from memschema.formats.mem8.codecs import crc_seal
+    length = draw.draw(st.integers(0, len(data)))
+    starts = draw.draw(st.lists(st.integers(0, len(data) - length), max_size=12))
+    seal_at = draw.draw(st.one_of(st.none(), st.integers(0, max(0, length - 4)))) if length >= 4 else None
+    want = [seal_crc(data[s:s + length], seal_at) if seal_at is not None else zlib.crc32(data[s:s + length])
+            for s in starts]
+    paths = [crc_seal._frames, None] if crc_seal._frames is not None else [None]
+    for fast in paths:
+        for short in (crc_seal._SHORT, -1):
+            saved = crc_seal._frames, crc_seal._SHORT
+            crc_seal._frames, crc_seal._SHORT = fast, short
+            try:
+                got = crc_seal.crc_rows(data, np.array(starts, np.int64), length, seal_at)
+            finally:
+                crc_seal._frames, crc_seal._SHORT = saved
+            assert got.dtype == np.uint32 and got.tolist() == want, (fast, short, starts, length, seal_at)
+
+
+def test_crc_rows_refuses_rows_past_the_data():
+    from memschema.formats.mem8.codecs import crc_seal
+    if crc_seal._frames is None:
+        pytest.skip("the C extension is not built here")
+    with pytest.raises(ValueError):
+        crc_seal._frames.crc_rows(b"abcd", np.array([1], np.int64), 4, 0, 0)

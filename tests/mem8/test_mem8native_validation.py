@@ -180,3 +180,32 @@ def test_batch_decoding_gives_what_records_give_one_by_one(n):
     found = [(f.code, f.path, f.offset) for f in memschema.validate(data).findings]
     assert found == expected
     assert memschema.load(data).live() == {r.key: r.value for r in one_by_one if r.key is not None}
+
+
+@pytest.mark.parametrize(("records", "nbytes"), [(1024, 32 << 20), (7, 32 << 20), (1024, 9000)])
+def test_codec_problems_of_runs_are_the_records_problems(monkeypatch, records, nbytes):
+    """Validation decodes the sound runs of the record index from their columns, batch by batch
+    (records and compressed bytes per batch bounded), without making their records: its problems
+    are those `decode_record` gives one record at a time, in file order, damaged records among
+    the runs included."""
+    from memschema.formats.mem8 import native_records
+    from memschema.formats.mem8.native_records import decode_record
+    monkeypatch.setattr(native_records, "MAX_BATCH_RECORDS", records)
+    monkeypatch.setattr(native_records, "MAX_BATCH_BYTES", nbytes)
+    n = 40
+    damaged = {5: _frame(bincode.encode_record("k5", S("v")), b"\x78\x01garbage"),
+               17: _frame(bincode.encode_record("k17", S("v")) + b"!"),
+               30: _frame(bincode.encode_record("k", S("v")))}          # its location is not its key's
+    data = b"".join(payload_pairs(location(f"k{i}" if i != 30 else "elsewhere"), damaged[i])
+                    if i in damaged else record_pairs(f"k{i}", BIG if i % 4 == 0 else S(f"value {i}"))
+                    for i in range(n))
+    doc = memschema.load(data)
+    assert doc.index._runs, "the index holds no run: the test would not reach the column path"
+    problems = [(p.code, p.path, p.offset) for p in doc.codec_problems()]
+    made = {i for i, item in enumerate(doc.index._items) if item is not None}
+    assert made <= set(damaged), f"records {sorted(made - set(damaged))} decode, yet were made"
+    crc_ok = doc.block_crc_ok
+    one_by_one = [decode_record(doc.table, r, crc_ok).problem for r in doc.index]
+    assert problems == [(p.code, p.path, p.offset) for p in one_by_one if p is not None]
+    assert [c for c, _, _ in problems] == ["mem8.native.zlib", "mem8.native.trailing_bytes",
+                                           "mem8.native.key_location_mismatch"]

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
+from ...dtypes import struct_dtype
 from ...errors import FormatError
-from ...parsing import build, parse
+from ...parsing import build
 from ...registry import NOT_BINARY, Detection
 from ...sniff import TooLarge, inflate_bounded, is_zlib
 from .m8tool_store import is_sealed
@@ -20,6 +23,7 @@ from .sections import SECTIONS_MAGIC_CURRENT, SECTIONS_MAGIC_LEGACY, TRAILER_SIZ
 from .seed import MAGIC as SEED_MAGIC
 from .t8r import t8r_file_header
 
+BLOCK_HEADER = struct_dtype(block_header)
 T8R_FILE_HEADER = build(t8r_file_header, {}, "header")   # 54 38 52 00 01 00 00 00
 M8MEM_MAGIC = b"M8MEM"
 M8MEGA_MAGIC = b"M8MEGA"
@@ -28,11 +32,11 @@ TEXT_CAPSULE = SEED_MAGIC + b","
 
 def _is_native(data) -> bool:
     """Row 2: the MEM8 lane's magic at 8, lane 0 and version 1 in the first block header."""
-    if len(data) < block_header.sizeof():
+    if len(data) < BLOCK_HEADER.itemsize:
         return False
-    h = parse(block_header, data, 0, "", block_header.sizeof())
+    h = np.frombuffer(data, BLOCK_HEADER, count=1)[0]
     mem8 = LANES["mem8"]
-    return h.magic == mem8["magic"] and h.lane == mem8["lane"] and h.version == 1
+    return h["magic"] == mem8["magic"] and h["lane"] == mem8["lane"] and h["version"] == 1
 
 
 def _is_m8tool(data) -> bool:

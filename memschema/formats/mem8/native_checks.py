@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ...errors import Finding, Findings, error, warning
+from ...padding import dirty_padding
 from ...parsing import field_offset
 from .native import CHUNK_SIZE, FLAG_HAS_CHAINED_RAW, FLAG_TOMBSTONED, LANES, LIVE_UNKNOWN_26, native_pair
 from .native_records import P, Record
@@ -29,16 +30,14 @@ def check_native(doc: NativeDocument) -> list[Finding]:
     _pair_findings(doc, out)
     out.extend_capped(doc.replay_findings)
     if doc.application == "st8":
-        for record in doc.iter_records(values=False):
-            if record.decodable and record.problem is not None:   # a codec error (the others are replay's)
-                out.add(record.problem)
+        out.extend_capped(doc.codec_problems())     # the replay's findings are added above
         units, kind = doc.index, "records"
     else:
         units, kind = doc.payloads, "payloads"
     _unit_findings(doc, units, out)
     torn = doc.torn_tail
     if torn is not None:
-        before = sum(1 for u in units if u.offset < torn.offset)
+        before = int(np.count_nonzero(_column(units, "offset") < torn.offset))
         out.add(warning(P + "torn_tail", f"torn tail: {torn.length} bytes at offset {torn.offset} ({torn.reason}); "
                         f"recoverable: {before} complete {kind} in the first {torn.offset} bytes; upstream open() "
                         f"truncates the file to {torn.offset}", "tail", torn.offset))
@@ -95,13 +94,9 @@ def _window(doc: NativeDocument, pairs: np.ndarray, crc_ok: np.ndarray, lo: int,
     each(mem8["unknown_26"] != expected_26, "unknown_26", warning, "mem8.unknown_26",
          lambda i: f"unknown_26 {int(mem8['unknown_26'][i]):#06x} does not match the tombstone flag "
                    f"(expected {int(expected_26[i]):#06x})")
-    used = np.minimum(raw8["payload_len"], CHUNK_SIZE)
-    short = np.flatnonzero(used < CHUNK_SIZE)          # only these chunks have padding
-    dirty = (raw8["payload"][short] != 0) & (np.arange(CHUNK_SIZE)[None, :] >= used[short, None])
-    for j in np.flatnonzero(dirty.any(axis=1)).tolist():
-        i, first = int(short[j]), int(np.argmax(dirty[j]))
+    for i, first in dirty_padding(raw8["payload"], raw8["payload_len"]):
         out.add(warning(P + "nonzero_reserved", "RAW8 padding after the payload is not zero",
-                        f"pairs[{lo + i}].raw8.payload", _at(doc, lo + i, "raw8.payload") + int(used[i]) + first))
+                        f"pairs[{lo + i}].raw8.payload", _at(doc, lo + i, "raw8.payload") + first))
 
 
 def _unit_findings(doc: NativeDocument, units: list, out: Findings) -> None:
@@ -110,8 +105,7 @@ def _unit_findings(doc: NativeDocument, units: list, out: Findings) -> None:
     pairs of a unit or on none."""
     if not units:
         return
-    first = np.fromiter((u.pair_index for u in units), dtype=np.int64, count=len(units))
-    count = np.fromiter((u.pairs for u in units), dtype=np.int64, count=len(units))
+    first, count = _column(units, "pair_index"), _column(units, "pairs")
     pair = np.repeat(first, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
     flags = doc.pairs["mem8"]["flags"][pair]
     unit = np.repeat(np.arange(len(units)), count)
@@ -121,10 +115,17 @@ def _unit_findings(doc: NativeDocument, units: list, out: Findings) -> None:
     for u, i in zip(bad_units.tolist(), np.flatnonzero(wrong)[at].tolist()):
         k = int(pair[i])
         out.add(warning(P + "chain_flag", f"FLAG_HAS_CHAINED_RAW is {'set' if chained[i] else 'clear'} on a "
-                        f"{units[u].pairs}-pair {'record' if isinstance(units[u], Record) else 'payload'}",
+                        f"{count[u]}-pair {'record' if isinstance(units[u], Record) else 'payload'}",
                         f"pairs[{k}].mem8.flags", _at(doc, k, "mem8.flags")))
     tombs = np.add.reduceat(((flags & FLAG_TOMBSTONED) != 0).astype(np.int64), np.cumsum(count) - count)
     for u in np.flatnonzero((tombs > 0) & (tombs < count)).tolist():
         k = int(first[u])
         out.add(warning(P + "tombstone_flag", "FLAG_TOMBSTONED differs between the pairs of one unit",
                         f"pairs[{k}].mem8.flags", _at(doc, k, "mem8.flags")))
+
+
+def _column(units, name: str) -> np.ndarray:
+    """An integer attribute of every record or payload (the record index gives it without making them)."""
+    if hasattr(units, "column"):
+        return units.column(name)
+    return np.fromiter((getattr(u, name) for u in units), dtype=np.int64, count=len(units))

@@ -23,7 +23,7 @@ from ...journal import TornTail
 from ...jsonify import Hex, materialize
 from ...parsing import field_offset
 from .codecs import CodecError
-from .codecs.crc_seal import seal_crc
+from .codecs.crc_seal import crc_rows
 from .codecs.location import location as key_location
 from .native import (
     BLOCK_SIZE,
@@ -163,13 +163,10 @@ class PairTable:
 
 def block_seals_ok(table: np.ndarray, data) -> np.ndarray:
     """(pairs, 2): the seal of each block against the CRC-32 of its bytes (seal zeroed)."""
-    view = memoryview(data)
     stored = np.stack([table["mem8"]["crc32"], table["raw8"]["crc32"]], axis=1) if len(table) else \
         np.zeros((0, 2), dtype=np.uint32)
-    computed = np.fromiter((seal_crc(view[at:at + BLOCK_SIZE], CRC_AT)
-                            for k in range(len(table)) for at in (k * PAIR_SIZE, k * PAIR_SIZE + RAW8_AT)),
-                           dtype=np.uint32, count=2 * len(table)).reshape(-1, 2)
-    return computed == stored
+    starts = (np.arange(len(table), dtype=np.int64)[:, None] * PAIR_SIZE + [0, RAW8_AT]).ravel()
+    return crc_rows(data, starts, BLOCK_SIZE, CRC_AT).reshape(-1, 2) == stored
 
 
 def application(pairs: PairTable) -> str:
@@ -202,6 +199,24 @@ class RecordIndex(Sequence):
             item = self._items[i] = Record(cols["offset"][j], cols["pair_index"][j], cols["pairs"][j],
                                            cols["location"][j], cols["tombstoned"][j], True, frame)
         return item
+
+    def pieces(self) -> Iterator[tuple[int, int, dict | None]]:
+        """(first, end, columns) of each run, and (first, end, None) of the records made one by one
+        between them, in file order."""
+        at = 0
+        for start, cols in self._runs:
+            if at < start:
+                yield at, start, None
+            at = start + len(cols["offset"])
+            yield start, at, cols
+        if at < len(self._items):
+            yield at, len(self._items), None
+
+    def column(self, name: str) -> np.ndarray:
+        """One integer attribute of every record (offset, pair_index, pairs), without making them."""
+        parts = [np.asarray(cols[name] if cols is not None else [getattr(r, name) for r in self._items[lo:hi]],
+                            np.int64) for lo, hi, cols in self.pieces()]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
     def append(self, record: Record) -> None:
         self._items.append(record)
@@ -418,20 +433,63 @@ def _decode_batch(pairs: PairTable, batch: list[Record], meter: Meter | None, va
     """{record offset: (key, value or None)} of the records of `batch` that `decode_run` decoded."""
     if not batch:
         return {}
-    # Every chunk of the batch's records, back to back, in one copy: a decodable record's chunks
-    # are full but the last, so its compressed bytes run on from chunk to chunk.
-    seg = pairs.segments[0]           # the loaded file, where the batch's records all lie
-    grid = np.frombuffer(seg.data, np.uint8, count=len(seg.table) * PAIR_SIZE).reshape(-1, PAIR_SIZE)
     first = np.fromiter((r.pair_index for r in batch), np.int64, len(batch))
     count = np.fromiter((r.pairs for r in batch), np.int64, len(batch))
+    heads = np.array([tuple(r.frame[name] for name in FRAME_HEADERS.names) for r in batch], FRAME_HEADERS)
+    keys, got, failed = _decode_columns(pairs, first, count, heads, [_compressed_at(r) for r in batch], meter,
+                                        values)
+    refused = set(failed)
+    return {r.offset: (keys[j], got[j] if values else None) for j, r in enumerate(batch) if j not in refused}
+
+
+def _decode_columns(pairs: PairTable, first: np.ndarray, count: np.ndarray, heads: np.ndarray, at: list[int],
+                    meter: Meter | None, values: bool) -> tuple[list, list | None, list[int]]:
+    """`decode_run` of the records of the loaded file whose first pairs are `first`, spanning
+    `count` pairs, with frame headers `heads` and compressed bytes at offsets `at`."""
+    # Every chunk of the records, back to back, in one copy: a decodable record's chunks are full
+    # but the last, so its compressed bytes run on from chunk to chunk.
+    seg = pairs.segments[0]
+    grid = np.frombuffer(seg.data, np.uint8, count=len(seg.table) * PAIR_SIZE).reshape(-1, PAIR_SIZE)
     before = np.cumsum(count) - count
     rows = np.repeat(first - before, count) + np.arange(int(count.sum()))
     chunks = grid[rows, PAYLOAD_AT:PAYLOAD_AT + CHUNK_SIZE]
-    heads = np.array([tuple(r.frame[name] for name in FRAME_HEADERS.names) for r in batch], FRAME_HEADERS)
-    keys, got, failed = decode_run(chunks, before * CHUNK_SIZE + ENVELOPE_HEAD, heads, values, meter,
-                                   [("frame", _compressed_at(r)) for r in batch])
-    refused = set(failed)
-    return {r.offset: (keys[j], got[j] if values else None) for j, r in enumerate(batch) if j not in refused}
+    return decode_run(chunks, before * CHUNK_SIZE + ENVELOPE_HEAD, heads, values, meter, [("frame", a) for a in at])
+
+
+def codec_problems(pairs: PairTable, index: RecordIndex, crc_ok: np.ndarray, meter: Meter | None,
+                   charged_below: int) -> Iterator[Finding]:
+    """The codec problem of each decodable record, in file order, as `decode_records(values=False)`
+    leaves it in `problem`.  The sound runs of the loaded file are decoded from the index's columns
+    a batch at a time, without making their records; only a record a batch refuses, or whose key
+    is not its location's, is made, which names its problem."""
+    for lo, hi, cols in index.pieces():
+        if hi == lo:
+            continue
+        if cols is None or cols["offset"][-1] >= charged_below:
+            yield from (r.problem for r in decode_records(pairs, index[lo:hi], crc_ok, meter, charged_below, False)
+                        if r.decodable and r.problem is not None)
+            continue
+        heads = np.empty(hi - lo, FRAME_HEADERS)
+        for name, column in zip(cols["names"], cols["frame"]):
+            heads[name] = column
+        first, count = np.asarray(cols["pair_index"], np.int64), np.asarray(cols["pairs"], np.int64)
+        at = (np.asarray(cols["offset"], np.int64) + PAYLOAD_AT + ENVELOPE_HEAD).tolist()   # `_compressed_at`
+        ends = np.cumsum(heads["compressed_len"], dtype=np.int64)
+        a = 0
+        while a < len(heads):
+            b = min(a + MAX_BATCH_RECORDS, max(a + 1, int(np.searchsorted(ends, ends[a] + MAX_BATCH_BYTES))))
+            keys, _, failed = _decode_columns(pairs, first[a:b], count[a:b], heads[a:b], at[a:b], meter, False)
+            refused = set(failed)
+            for j, key in enumerate(keys):
+                if j in refused:
+                    problem = decode_record(pairs, index[lo + a + j], crc_ok, meter).problem
+                elif key_location(key) != cols["location"][a + j]:
+                    problem = _decoded(_copy(index[lo + a + j], crc_ok), key, None).problem
+                else:
+                    continue
+                if problem is not None:
+                    yield problem
+            a = b
 
 
 def _copy(record: Record, crc_ok: np.ndarray) -> Record:

@@ -30,6 +30,7 @@ from .native_records import (
     Record,
     Replay,
     application,
+    codec_problems,
     decode_record,
     decode_records,
     payload_chains,
@@ -117,6 +118,14 @@ class NativeDocument(AppendOnly, Journal):
             return
         yield from decode_records(self.table, self._index.records, self.block_crc_ok, self.meter, len(self.data),
                                   values)
+
+    def codec_problems(self) -> Iterator[Finding]:
+        """The problem of each decodable record that does not decode (`iter_records`'s `problem`),
+        without making the records that decode."""
+        if self._records is not None:
+            yield from (r.problem for r in self._records if r.decodable and r.problem is not None)
+            return
+        yield from codec_problems(self.table, self._index.records, self.block_crc_ok, self.meter, len(self.data))
 
     @property
     def records(self) -> list[Record]:

@@ -16,7 +16,7 @@ from ...budget import BudgetExceeded, Meter
 from ...dtypes import struct_dtype
 from ...parsing import build, field_offset, parse
 from .codecs import CodecError, bincode, token_lzw, zlib_frame
-from .codecs.crc_seal import crc32_rows
+from .codecs.crc_seal import crc_rows
 from .native import t8r_frame_header
 
 try:
@@ -76,8 +76,9 @@ def trusted(heads: np.ndarray) -> np.ndarray:
     ok = np.ones(len(heads), bool)
     for name in LENGTH_FIELDS:
         ok &= (heads[name] >= 1) & (heads[name] <= MAX_FRAME_LEN)
-    rows = np.ascontiguousarray(heads).view(np.uint8).reshape(len(heads), heads.dtype.itemsize)
-    return ok & (crc32_rows(rows[:, :_CRC_COVERS]) == heads["header_crc32"])
+    rows = np.ascontiguousarray(heads)
+    starts = np.arange(len(rows), dtype=np.int64) * rows.dtype.itemsize
+    return ok & (crc_rows(rows.view(np.uint8), starts, _CRC_COVERS) == heads["header_crc32"])
 
 
 def first_untrusted(heads: np.ndarray) -> int | None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ...errors import Finding, Findings, error, warning
+from ...padding import dirty_padding
 from .seed import CONTENT_AREA, seed_block
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -87,11 +88,10 @@ def _content(doc: SeedDocument, blocks, lo: int, out: Findings, where) -> None:
     """Padding after the stored content must be zero; the signature must match the content."""
     stored = np.minimum(blocks.content_len, CONTENT_AREA)
     area = blocks.content_area
-    dirty = (area != 0) & (np.arange(CONTENT_AREA)[None, :] >= stored[:, None])
-    for k in np.nonzero(dirty.any(axis=1))[0].tolist():
+    for k, first in dirty_padding(area, stored):
         path, off = where(lo + k, "content_area")
         out.add(warning("mem8.nonzero_padding", "non-zero byte in the content area after the content",
-                        path, off + int(np.argmax(dirty[k]))))
+                        path, off + first))
     from .seed_store import wave_signature
     freq = doc.header.identity_freq
     complete = np.nonzero(blocks.content_len <= CONTENT_AREA)[0]

@@ -4,7 +4,7 @@ are `None` values), the live view, and the append writer (`put`, `forget`, `comm
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from itertools import chain
 
 import numpy as np
@@ -14,6 +14,7 @@ from ...budget import Meter
 from ...errors import Finding, FormatError, error
 from ...journal import Journal, TornTail
 from ...jsonify import Hex, materialize
+from ...lazy import LazySequence
 from ...parsing import build, field_offset, parse
 from ...publish import FileStamp
 from ...registry import Detection
@@ -117,7 +118,7 @@ class Decoded:
         return self.value == bincode.NONE
 
 
-class Frames(Sequence):
+class Frames(LazySequence):
     """The journal's frames in file order: those the layout placed (a `Frame` is made when first
     asked, from the header table) and those appended or cut short since (`append`)."""
 
@@ -130,14 +131,8 @@ class Frames(Sequence):
     def __len__(self) -> int:
         return len(self._made) + len(self._more)
 
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(len(self)))]
+    def _item(self, i: int) -> Frame:
         n = len(self._made)
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(f"frame {i} of {len(self)}")
         if i >= n:
             return self._more[i - n]
         return self._made[i] or self._make(i)

@@ -5,6 +5,7 @@ INDEX: `index_access`; COW branch children: `cow`; JSON: `jsonout`; checks: `che
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -13,6 +14,7 @@ import numpy as np
 
 from ...document import Document
 from ...errors import Finding, FormatError
+from ...lazy import LazySequence
 from ...parsing import build, parse
 from ...registry import Detection
 from ...walker import element_dtype, gather, parse_value
@@ -151,6 +153,32 @@ def _header_follows(data, start: int) -> bool:
     return False
 
 
+class Segments(LazySequence):
+    """The complete segments in file order, from the layout's placed section and the header table:
+    a `Segment` is made when first asked, so an open reads only the headers."""
+
+    def __init__(self, placed, headers: np.ndarray):
+        self._records = placed.value
+        self._starts, self._stops = placed.record_spans()
+        self._kinds, self._lengths = headers["seg_type"].tolist(), headers["payload_length"].tolist()
+        self._made: list[Segment | None] = [None] * len(self._starts)
+
+    def __len__(self) -> int:
+        return len(self._made)
+
+    def _item(self, i: int) -> Segment:
+        return self._made[i] or self._make(i)
+
+    def __iter__(self) -> Iterator[Segment]:
+        for i, seg in enumerate(self._made):
+            yield seg or self._make(i)
+
+    def _make(self, i: int) -> Segment:
+        seg = self._made[i] = Segment(i, self._starts[i], self._stops[i], records=self._records,
+                                      seg_type=self._kinds[i], payload_length=self._lengths[i])
+        return seg
+
+
 class RvfDocument(VectorAccess, WitnessAccess, IndexAccess, CowAccess, Document):
     """A decoded `.rvf` file (any dialect).  `parsed` (the layout), `segments`, `tail`,
     `manifests`, `latest`, `ids`/`matrix` (live vectors), `witnesses`; `to_json()`, `build()`,
@@ -164,15 +192,19 @@ class RvfDocument(VectorAccess, WitnessAccess, IndexAccess, CowAccess, Document)
         placed = self.parsed.placed["segments"]
         self.offsets = np.frombuffer(placed.offsets, np.int64)
         self.headers = gather(data, HEADER_DTYPE, self.offsets)    # every segment's header, one row each
-        self.segments = [Segment(i, start, stop, records=placed.value, seg_type=kind, payload_length=n)
-                         for i, start, stop, kind, n in zip(range(len(self.offsets)), *placed.record_spans(),
-                                                            self.headers["seg_type"].tolist(),
-                                                            self.headers["payload_length"].tolist())]
+        self.segments = Segments(placed, self.headers)
         self.tail = _tail(data, placed)
-        self.by_offset = {s.offset: s for s in self.segments}
-        self._manifest_segments = [s for s in self.segments if s.seg_type == MANIFEST]
         self._decoded: dict[int, Manifest] = {}
         self.parent_source = None    # `load(..., parent=)`: path, bytes or RvfDocument of a branch child's parent
+
+    @cached_property
+    def by_offset(self) -> dict[int, Segment]:
+        """The segments by the offset of their header."""
+        return {s.offset: s for s in self.segments}
+
+    @cached_property
+    def _manifest_segments(self) -> list[Segment]:
+        return [self.segments[i] for i in np.flatnonzero(self.headers["seg_type"] == MANIFEST).tolist()]
 
     # -- bytes -------------------------------------------------------------------------------
     def payload(self, seg: Segment) -> memoryview:

@@ -10,8 +10,14 @@ import zlib
 import numpy as np
 from construct import Int32ul
 
+try:
+    from . import _frames
+except ImportError:   # built without a compiler or zlib's header
+    _frames = None
+
 SEAL = Int32ul                     # the `crc32` field of block_header and m8tool_header
 _ZERO = bytes(SEAL.sizeof())
+_SHORT = 64                        # rows up to this long are checked a column at a time without C
 
 
 def seal_crc(data, at: int) -> int:
@@ -42,3 +48,20 @@ def crc32_rows(rows: np.ndarray) -> np.ndarray:
     for j in range(rows.shape[1]):
         crc = _TABLE[(crc ^ rows[:, j]) & 0xFF] ^ (crc >> 8)
     return crc ^ np.uint32(0xFFFFFFFF)
+
+
+def crc_rows(data, starts: np.ndarray, length: int, seal_at: int | None = None) -> np.ndarray:
+    """CRC-32 of `data[s:s+length]` for each `s` of `starts`, with the seal at `seal_at` counted as
+    zero (`seal_crc`) when given: in one C call, or else a row at a time (a column at a time for
+    short rows without a seal)."""
+    starts = np.ascontiguousarray(starts, np.int64)
+    if _frames is not None:
+        hole = (0, 0) if seal_at is None else (seal_at, len(_ZERO))
+        return np.frombuffer(_frames.crc_rows(data, starts, length, *hole), "<u4").astype(np.uint32)
+    if seal_at is None and length <= _SHORT:
+        flat = np.frombuffer(data, np.uint8)
+        return crc32_rows(flat[starts[:, None] + np.arange(length)])
+    view = memoryview(data)
+    if seal_at is None:
+        return np.fromiter((zlib.crc32(view[s:s + length]) for s in starts.tolist()), np.uint32, len(starts))
+    return np.fromiter((seal_crc(view[s:s + length], seal_at) for s in starts.tolist()), np.uint32, len(starts))
