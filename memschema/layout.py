@@ -731,10 +731,6 @@ class LazyRecords(LazySequence):
         ctx._index = i
         return Walker(self.data).walk(self.section.decl, start, stop, f"{self.section.name}[{i}]", ctx)[0]
 
-    def __iter__(self):
-        for i in range(len(self)):
-            yield self[i]
-
 
 def _safe_walk(walker: Walker, decl, start: int, end: int, path: str, ctx) -> None:
     try:

@@ -21,6 +21,7 @@ from ...dtypes import struct_dtype
 from ...errors import Finding, error
 from ...journal import TornTail
 from ...jsonify import Hex, materialize
+from ...lazy import LazySequence
 from ...parsing import field_offset
 from .codecs import CodecError
 from .codecs.crc_seal import crc_rows
@@ -176,7 +177,7 @@ def application(pairs: PairTable) -> str:
     return "st8" if pairs.chunk(0)[:len(ST8_MAGIC)] == ST8_MAGIC else "raw"
 
 
-class RecordIndex(Sequence):
+class RecordIndex(LazySequence):
     """The records of a journal in file order: runs of sound records kept as columns (a `Record`
     is made when asked, as `Frames` does for T8R), and records the replay loop made one by one."""
 
@@ -187,12 +188,9 @@ class RecordIndex(Sequence):
     def __len__(self) -> int:
         return len(self._items)
 
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(len(self)))]
+    def _item(self, i: int) -> Record:
         item = self._items[i]
         if item is None:
-            i %= len(self._items)
             start, cols = self._runs[bisect_right(self._runs, i, key=lambda run: run[0]) - 1]
             j = i - start
             frame = Container(zip(cols["names"], (column[j] for column in cols["frame"])))

@@ -137,11 +137,6 @@ class Frames(LazySequence):
             return self._more[i - n]
         return self._made[i] or self._make(i)
 
-    def __iter__(self) -> Iterator[Frame]:
-        for i, frame in enumerate(self._made):
-            yield frame or self._make(i)
-        yield from self._more
-
     def _make(self, i: int) -> Frame:
         if self._rows is None:
             columns = (self._heads[name].tolist() for name in HEADER_FIELDS)   # faster than rows

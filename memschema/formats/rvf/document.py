@@ -5,7 +5,6 @@ INDEX: `index_access`; COW branch children: `cow`; JSON: `jsonout`; checks: `che
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -168,10 +167,6 @@ class Segments(LazySequence):
 
     def _item(self, i: int) -> Segment:
         return self._made[i] or self._make(i)
-
-    def __iter__(self) -> Iterator[Segment]:
-        for i, seg in enumerate(self._made):
-            yield seg or self._make(i)
 
     def _make(self, i: int) -> Segment:
         seg = self._made[i] = Segment(i, self._starts[i], self._stops[i], records=self._records,
