@@ -151,6 +151,19 @@ def frombuffer(data, dtype: np.dtype, count: int, offset: int) -> np.ndarray:
     return np.frombuffer(data, dtype=dtype, count=count, offset=offset)
 
 
+def table_view(data, dtype: np.dtype, count: int, offset: int) -> np.ndarray:
+    """An array's value: `frombuffer`, as a recarray when its elements are records."""
+    if not dtype.names:
+        return frombuffer(data, dtype, count, offset)
+    return frombuffer(data, _record_type(dtype), count, offset).view(np.recarray)
+
+
+@lru_cache(maxsize=256)
+def _record_type(dtype: np.dtype) -> np.dtype:
+    # a recarray view of a plain structured dtype converts it per call (about 1.5 µs); of this, not
+    return np.dtype((np.record, dtype))
+
+
 def gather(data, dtype: np.dtype, offsets: np.ndarray) -> np.ndarray:
     """A table (copy) of the records of `dtype` that start at `offsets` (each inside `data`)."""
     if not len(offsets):
@@ -167,9 +180,7 @@ def _strip(sc: c.Construct) -> c.Construct:
 
 
 def _child_ctx(ctx, sc) -> c.Container:
-    sub = c.Container(_=ctx, _params=ctx.get("_params"), _root=None, _index=ctx.get("_index"))
-    sub._root = ctx.get("_root") or ctx
-    return sub
+    return c.Container(_=ctx, _params=ctx.get("_params"), _root=ctx.get("_root") or ctx, _index=ctx.get("_index"))
 
 
 def _doc(sc) -> str:
@@ -327,18 +338,19 @@ def this_path(expr) -> list[str] | None:
     return names[::-1] if expr.__dict__["_Path__name"] == "this" else None
 
 
-def _own_field(expr, earlier: set) -> str | None:
-    """`size` for `this.size` when `size` is an earlier field of the same Struct."""
+def _own_field(expr, earlier: set) -> tuple | None:
+    """`("size",)` for `this.size`, `("header", "size")` for `this.header.size`, when the first name
+    is an earlier field of the same Struct."""
     names = this_path(expr)
-    return names[0] if names is not None and len(names) == 1 and names[0] in earlier else None
+    return tuple(names) if names and names[0] in earlier else None
 
 
 def _length(expr, earlier: set):
-    """A count or length as a plan holds it: an int, ("field", name) or an expression; and whether
-    it needs the context."""
+    """A count, length or key as a plan holds it: an int, ("field", name, ...) or an expression; and
+    whether it needs the context."""
     own = _own_field(expr, earlier)
     if own is not None:
-        return ("field", own), False
+        return ("field", *own), False
     return expr, callable(expr)
 
 
@@ -371,11 +383,11 @@ def _plain_step(field: c.Construct, name, earlier: set):
         return None if plan is None else (("struct", inner, name, plan), False)
     if isinstance(inner, c.FixedSized) and isinstance(_strip(inner.subcon), c.Switch):
         length, _ = _length(inner.length, earlier)
-        return ("sized", length, name, _sized_cases(_strip(inner.subcon))), True
+        return ("sized", length, name, _sized_cases(_strip(inner.subcon), earlier)), True
     return None
 
 
-def _sized_cases(switch: c.Switch):
+def _sized_cases(switch: c.Switch, earlier: set):
     """FixedSized(Switch(key, cases)) as a plan reads it: (key, {key: alternative}, default), an
     alternative being None (the bytes, GreedyBytes), (Struct, its plan) for a Struct or for
     Select(Struct, GreedyBytes) (a Struct that does not read is left to the walk, which knows whether
@@ -388,7 +400,8 @@ def _sized_cases(switch: c.Switch):
             inner = _strip(inner.subcons[0])
         plan = _plain_plan(inner) if isinstance(inner, c.Struct) else None
         return _WALK if plan is None else (inner, plan)
-    return switch.keyfunc, {k: alternative(v) for k, v in switch.cases.items()}, alternative(switch.default)
+    return (_length(switch.keyfunc, earlier)[0], {k: alternative(v) for k, v in switch.cases.items()},
+            alternative(switch.default))
 
 
 def _optional(sub: c.Construct, name, earlier: set):
@@ -418,12 +431,14 @@ def _compiled(step: tuple) -> tuple:
 
 @cache
 def _plain_plan(sc: c.Struct) -> tuple | None:
-    """(steps, needs_context): steps are ("fmt", struct.Struct, names), ("adapt", struct.Struct,
-    name, adapter) for an adapted number (Enum...), ("bytes", length, name) with length an int,
+    """(steps, needs_context): steps are ("fmt", struct.Struct, names, posts) for a run of fixed-size
+    fields read by one unpack (posts: per field None, ("const", value) or ("adapt", adapter); None
+    for a run without any), ("adapt", struct.Struct, name, adapter) for an adapted number (Enum...), ("bytes", length, name) with length an int,
     ("field", name) or an expression, ("rest", None, name), ("array", count, name, element,
     fixed dtype or None), ("optional", size, name, step), ("if", condition, name, step), ("struct",
     Struct, name, plan), ("sized", length, name, `_sized_cases`) and ("const", name, step, value)."""
     steps: list = []
+    run: list = []          # the fixed-size fields read by the next single unpack: (order, code, name, post)
     earlier: set = set()
     needs_context = False
     for field in sc.subcons:
@@ -443,14 +458,52 @@ def _plain_plan(sc: c.Struct) -> tuple | None:
             earlier.add(name)
         if const is not None and step[0] not in ("fmt", "bytes"):
             return None
-        if const is not None:
-            steps.append(("const", name, step, const))
-        elif step[0] == "fmt" and steps and steps[-1][0] == "fmt" and steps[-1][1][0] == step[1][0]:
-            steps[-1] = ("fmt", steps[-1][1] + step[1][1:], steps[-1][2] + (name,))
+        part = _run_part(step, const)
+        order = _order(run)
+        if part is not None and (order is None or part[0] is None or part[0] == order):
+            run.append(part)
+            continue
+        _flush_run(run, steps)
+        if part is not None:
+            run = [part]
+        elif const is not None:
+            steps.append(("const", name, _compiled(step), const))
         else:
-            steps.append(("fmt", step[1], (name,)) if step[0] == "fmt" else step)
-    return tuple(_compiled(step) if step[0] != "const" else ("const", step[1], _compiled(step[2]), step[3])
-                 for step in steps), needs_context
+            steps.append(_compiled(step))
+    _flush_run(run, steps)
+    return tuple(steps), needs_context
+
+
+def _run_part(step: tuple, const) -> tuple | None:
+    """(byte order or None, struct code, name, post) of a field one `struct.unpack_from` can read with
+    its neighbours: a number, an adapted number (post: ("adapt", adapter)), Bytes of a constant length
+    (copied, as `_slice` copies them), each possibly a Const (post: ("const", value))."""
+    kind = step[0]
+    if kind == "fmt":
+        order, code, post = step[1][0], step[1][1:], None
+    elif kind == "adapt" and const is None:
+        order, code, post = step[1][0], step[1][1:], ("adapt", step[3])
+    elif kind == "bytes" and isinstance(step[1], int) and 0 <= step[1] < ZERO_COPY_BYTES:
+        order, code, post = None, f"{step[1]}s", None
+    else:
+        return None
+    return order, code, step[2], post if const is None else ("const", const)
+
+
+def _order(run: list) -> str | None:
+    """The byte order of a run's numbers (None while it holds only bytes)."""
+    return next((part[0] for part in run if part[0] is not None), None)
+
+
+def _flush_run(run: list, steps: list) -> None:
+    """One ("fmt", struct.Struct, names, posts) step for the fields of `run` (posts None when no
+    field needs one), then `run` emptied."""
+    if not run:
+        return
+    posts = tuple(part[3] for part in run)
+    steps.append(("fmt", struct.Struct((_order(run) or "<") + "".join(part[1] for part in run)),
+                  tuple(part[2] for part in run), None if not any(posts) else posts))
+    run.clear()
 
 
 _NOTHING = object()     # a plan step that cannot decide: the walk does
@@ -465,12 +518,27 @@ def _run_plain(plan: tuple, w: Walker, sc: c.Struct, pos: int, end: int, ctx):
     for step in steps:
         kind = step[0]
         if kind == "fmt":
-            fmt, names = step[1], step[2]
+            fmt, names, posts = step[1], step[2], step[3]
             if pos + fmt.size > end:
                 return None
-            for name, value in zip(names, fmt.unpack_from(data, pos)):
-                if name:
-                    obj[name] = sub[name] = value
+            values = fmt.unpack_from(data, pos)
+            if posts is None:
+                for name, value in zip(names, values):
+                    if name:
+                        obj[name] = sub[name] = value
+            else:
+                for name, value, post in zip(names, values, posts):
+                    if post is not None:
+                        if post[0] == "const":
+                            if value != post[1]:
+                                return None
+                        else:
+                            try:
+                                value = post[1]._decode(value, sub, name)
+                            except RAW_ERRORS:
+                                return None
+                    if name:
+                        obj[name] = sub[name] = value
             pos += fmt.size
             continue
         if kind == "const":
@@ -489,10 +557,13 @@ def _run_plain(plan: tuple, w: Walker, sc: c.Struct, pos: int, end: int, ctx):
 
 
 def _resolved(length, sub):
-    """A plan's count or length in the record's context (_NOTHING when it does not evaluate)."""
-    if isinstance(length, tuple):
-        return sub[length[1]]
+    """A plan's count, length or key in the record's context (_NOTHING when it does not evaluate)."""
     try:
+        if isinstance(length, tuple):
+            value = sub[length[1]]
+            for name in length[2:]:
+                value = value[name]
+            return value
         return evaluate(length, sub)
     except RAW_ERRORS:
         return _NOTHING
@@ -501,11 +572,12 @@ def _resolved(length, sub):
 def _sized(step, w: Walker, data, pos: int, end: int, sub):
     """FixedSized(n, Switch(...)): the case's Struct read inside the n bytes (the bytes themselves
     for GreedyBytes, and for Select(Struct, GreedyBytes) when the Struct does not read)."""
-    keyfunc, cases, default = step[3]
+    key, cases, default = step[3]
     n = _resolved(step[1], sub)
+    key = _resolved(key, sub)
     try:
-        alternative = cases.get(evaluate(keyfunc, sub), default)
-    except (*RAW_ERRORS, TypeError):
+        alternative = _WALK if key is _NOTHING else cases.get(key, default)
+    except TypeError:      # an unhashable key
         return _NOTHING, pos
     if not isinstance(n, int) or n < 0 or pos + n > end or alternative is _WALK:
         return _NOTHING, pos
@@ -568,8 +640,7 @@ def _plain_value(step, w: Walker, data, pos: int, end: int, sub):
     dtype = step[4] if step[4] is not None else element_dtype(step[3], sub)
     if dtype is None or not w.numpy or pos + n * dtype.itemsize > end:
         return _NOTHING, pos
-    arr = frombuffer(data, dtype, n, pos)
-    return (arr.view(np.recarray) if dtype.names else arr), pos + n * dtype.itemsize
+    return table_view(data, dtype, n, pos), pos + n * dtype.itemsize
 
 
 def _focused(w: Walker, sc: c.FocusedSeq, pos, end, path, ctx, doc):
@@ -607,8 +678,7 @@ def _array(w: Walker, sc: c.Array, pos, end, path, ctx, doc):
         if w._wants(pos, pos + size):     # the table is not walked element by element: its leaves, in the window
             _array_leaves(w, sc.subcon, dtype.itemsize, count, pos, end, path, ctx)
         if w.numpy:
-            arr = frombuffer(w.data, dtype, count, pos)
-            return (arr.view(np.recarray) if dtype.names else arr), pos + size
+            return table_view(w.data, dtype, count, pos), pos + size
         sink, w.sink = w.sink, None        # the leaves were listed above, for the window only
         try:
             out = c.ListContainer(w.walk(sc.subcon, pos + i * dtype.itemsize, end, f"{path}[{i}]", ctx)[0]

@@ -342,10 +342,18 @@ class RvfDocument(VectorAccess, WitnessAccess, IndexAccess, CowAccess, Document)
 
     @cached_property
     def hash_results(self) -> list[bool | None]:
-        """`hash_ok` of every segment in file order (each payload hashed once)."""
-        stored = self.headers["content_hash"]
-        return [_verify(name, self.payload(seg), stored[seg.index].tobytes())
-                for name, seg in zip(self.hash_algorithms, self.segments)]
+        """`hash_ok` of every segment in file order (each payload hashed once, the segments of one
+        rule together)."""
+        names, out = self.hash_algorithms, [None] * len(self.offsets)
+        data, starts = memoryview(self.data), (self.offsets + HEADER_SIZE).tolist()
+        lengths = self.headers["payload_length"].tolist()
+        for name in set(names):
+            rows = [i for i, n in enumerate(names) if n == name]
+            expected = hashes.payload_hashes(name, [data[starts[i]:starts[i] + lengths[i]] for i in rows])
+            if expected is not None:
+                for i, ok in zip(rows, (expected == self.headers["content_hash"][rows]).all(axis=1).tolist()):
+                    out[i] = ok
+        return out
 
     def hash_matching(self, seg: Segment) -> str | None:
         """Which known hash rule the stored `content_hash` satisfies (to explain a mismatch)."""

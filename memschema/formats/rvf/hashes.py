@@ -23,15 +23,15 @@ ZERO16 = bytes(16)
 ZERO32 = bytes(32)
 
 
-def _rotl32(x: int, n: int) -> int:
-    return ((x << n) | (x >> (32 - n))) & 0xFFFFFFFF
-
-
 def crc32_rotated(payload) -> bytes:
     """Runtime `content_hash`: CRC-32/ISO-HDLC `c` expanded to le32(c, rotl 8, rotl 16, rotl 24)."""
-    c = zlib.crc32(payload) & 0xFFFFFFFF
-    return b"".join(_rotl32(c, n).to_bytes(4, "little") if n else c.to_bytes(4, "little")
-                    for n in (0, 8, 16, 24))
+    return _crc32_rotated_rows(np.array([zlib.crc32(payload)], np.uint32))[0].tobytes()
+
+
+def _crc32_rotated_rows(crcs: np.ndarray) -> np.ndarray:
+    """`crc32_rotated` of each CRC-32 in `crcs`, as (n, 16) uint8 rows."""
+    words = np.stack([crcs] + [(crcs << n) | (crcs >> (32 - n)) for n in (8, 16, 24)], axis=1)
+    return words.astype("<u4").view(np.uint8)
 
 
 def xxh3_128_le(payload) -> bytes:
@@ -92,6 +92,17 @@ def payload_hash(name: str, payload) -> bytes | None:
     """The 16-byte `content_hash` of `payload` under the rule `name` (None for `unset`/`unknown`)."""
     func = PAYLOAD_HASHES.get(name)
     return None if func is None else func(payload)
+
+
+def payload_hashes(name: str, payloads: list) -> np.ndarray | None:
+    """`payload_hash` of each of `payloads` as (n, 16) uint8 rows (None for `unset`/`unknown`); the
+    runtime's rule rotates every CRC at once."""
+    if name == "crc32_rotated":
+        return _crc32_rotated_rows(np.fromiter((zlib.crc32(p) for p in payloads), np.uint32, len(payloads)))
+    func = PAYLOAD_HASHES.get(name)
+    if func is None:
+        return None
+    return np.frombuffer(b"".join(func(p) for p in payloads), np.uint8).reshape(len(payloads), 16)
 
 
 def declared_algorithm(checksum_algo: int, zero_means: str) -> str:

@@ -70,10 +70,11 @@ class VectorAccess:
             return []
         dim = int(self.latest.value.dimension)
         entries = directory(self.latest.value)
+        offsets, lengths = entries["offset"].tolist(), entries["payload_length"].tolist()
         out = []
         for row in np.flatnonzero(entries["seg_type"] == VEC).tolist():
-            seg = self.by_offset.get(int(entries["offset"][row]))
-            if seg is None or seg.seg_type != VEC or seg.payload_length != int(entries["payload_length"][row]):
+            seg = self.by_offset.get(offsets[row])
+            if seg is None or seg.seg_type != VEC or seg.payload_length != lengths[row]:
                 continue
             payload = seg.decoded
             if payload is None or int(payload.dimension) != dim:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from functools import cached_property
 
+import numpy as np
+
 from ...errors import FormatError
 from ...parsing import build, parse
 from . import hashes
@@ -37,21 +39,22 @@ def chain_links(entries, base: int) -> list[dict]:
 
 
 class WitnessAccess:
-    """`witnesses` and `witness_chain_ok` for a document with `segments`, `dialect`, `payload()`."""
+    """`witnesses` and `witness_chain_ok` for a document with `segments`, their `headers` table,
+    `dialect` and `payload()`."""
 
     @cached_property
     def witnesses(self) -> list[dict]:
         """Runtime WITNESS segments in file order with their `link`; spec WITNESS payloads as entry
         chains."""
         out, previous = [], None
-        for seg in self.segments:
-            if seg.seg_type != WITNESS:
-                continue
+        rows = np.flatnonzero(self.headers["seg_type"] == WITNESS).tolist()
+        for i, segment_id in zip(rows, self.headers["segment_id"][rows].tolist()):
+            seg = self.segments[i]
             if self.dialect == "spec":
                 out.extend(self._spec_witness(seg))
                 continue
-            w = seg.decoded      # first: the segment's record holds its header (not parsed again)
-            item = {"offset": seg.offset, "segment_id": seg.header.segment_id}
+            w = seg.decoded
+            item = {"offset": seg.offset, "segment_id": segment_id}
             if w is None:
                 try:   # the payload does not decode: why (or ruvbot's JSON, which is no witness payload)
                     w = parse(witness_payload, self.data, seg.payload_offset, f"{seg.path}.payload", seg.payload_length)
