@@ -433,10 +433,12 @@ def _compiled(step: tuple) -> tuple:
 def _plain_plan(sc: c.Struct) -> tuple | None:
     """(steps, needs_context): steps are ("fmt", struct.Struct, names, posts) for a run of fixed-size
     fields read by one unpack (posts: per field None, ("const", value) or ("adapt", adapter); None
-    for a run without any), ("adapt", struct.Struct, name, adapter) for an adapted number (Enum...), ("bytes", length, name) with length an int,
-    ("field", name) or an expression, ("rest", None, name), ("array", count, name, element,
-    fixed dtype or None), ("optional", size, name, step), ("if", condition, name, step), ("struct",
-    Struct, name, plan), ("sized", length, name, `_sized_cases`) and ("const", name, step, value)."""
+    for a run without any), ("bytes", length, name) with length ("field", name, ...) or an
+    expression, ("rest", None, name), ("array", count, name, element, fixed dtype or None),
+    ("optional", size, name, step), ("if", condition, name, step), ("struct", Struct, name, plan),
+    ("sized", length, name, `_sized_cases`) and ("const", name, step, value).  Inside "optional" and
+    "if", a number is ("fmt", struct.Struct, name) and an adapted one ("adapt", struct.Struct, name,
+    adapter)."""
     steps: list = []
     run: list = []          # the fixed-size fields read by the next single unpack: (order, code, name, post)
     earlier: set = set()
