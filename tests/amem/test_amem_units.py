@@ -119,3 +119,20 @@ def test_amem_bulk_term_index_equals_the_plain_one(texts):
     for i, text in enumerate(texts):
         collector.add(i, text)
     assert collector.term_index_body() == _reference_term_index(list(range(len(texts))), texts)
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab ZΣς.-é日Ⓐ7 \n,"))
+                        | st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=30),
+                min_size=1, max_size=40), st.integers(1, 9))
+def test_amem_term_index_from_joined_bytes_equals_the_plain_one(texts, per_join):
+    """Validation hands the collector UTF-8 contents joined by JOINER, several at a time (ASCII
+    split on bytes, the rest by the Unicode regex): the same tag 5 and 6 as text by text."""
+    from memschema.formats.amem.indexes import TermCollector
+    from memschema.formats.amem.tokenizer import JOINER
+    collector = TermCollector()
+    collector.BATCH = 16
+    for at in range(0, len(texts), per_join):
+        part = texts[at:at + per_join]
+        collector.add_joined(list(range(at, at + len(part))), JOINER.join(part).encode())
+    assert collector.term_index_body() == _reference_term_index(list(range(len(texts))), texts)
+    assert collector.doc_lengths.tolist() == [len(tokenize(t)) for t in texts]

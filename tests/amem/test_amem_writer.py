@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import struct
 
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 import memschema
 from memschema.formats.amem import agentic
 from memschema.formats.amem.model import Edge, Model, Node
@@ -72,3 +76,33 @@ def test_amem_edge_scan_stalls_at_a_source_that_is_no_node():
     size = agentic.edge_record.sizeof()
     assert doc.nodes["edge_offset"].tolist() == [0, 2 * size, 2 * size]
     assert doc.nodes["edge_count"].tolist() == [2, 0, 0]
+
+
+def _scan_reference(ids, sources):
+    """The writer's scan, edge by edge, as AMEM.md 2.8 states it."""
+    first, counts, pos, k = [], [], 0, 0
+    for node_id in ids:
+        if k < len(sources) and sources[k] == node_id:
+            run = k
+            while k < len(sources) and sources[k] == node_id:
+                k += 1
+            first.append(run)
+            counts.append(k - run)
+            pos = k
+        else:
+            first.append(pos)
+            counts.append(0)
+    return first, counts
+
+
+@settings(max_examples=300)
+@given(st.lists(st.integers(0, 30), max_size=25), st.lists(st.integers(0, 30), max_size=40), st.booleans(),
+       st.booleans())
+def test_amem_edge_scan_is_the_writers_scan(ids, sources, sort_ids, sort_sources):
+    """Ascending ids and sources take the numpy scan, anything else the loop: both are the scan."""
+    ids = sorted(set(ids)) if sort_ids else ids
+    sources = sorted(sources) if sort_sources else sources
+    want = _scan_reference(ids, sources)
+    for kind in (np.int64, np.uint64):
+        got = edge_scan(np.asarray(ids, kind), np.asarray(sources, kind))
+        assert [g.tolist() for g in got] == [list(w) for w in want], (ids, sources)

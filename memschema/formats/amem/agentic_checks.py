@@ -21,6 +21,7 @@ from .agentic_store import EDGE_NAMES, EVENT_NAMES, AgenticDocument
 from .findings import each, info
 from .indexes import TermCollector, matches
 from .tables import plain
+from .tokenizer import JOINER, SEPARATOR_TOKEN
 from .writer import edge_scan
 
 MAX_CONTENT = 65_536       # upstream's per-node content limit (enforced when a node is added)
@@ -148,9 +149,9 @@ def _among(values: np.ndarray, known: np.ndarray, rows: int = 1 << 20) -> np.nda
 
 
 def _check_contents(doc: AgenticDocument, out: Findings) -> TermCollector | None:
-    """Decode, check and tokenize every content, one at a time (what is per node and not decoding
-    is checked on the span arrays at once).  The term postings (for tags 5 and 6) are returned when
-    every content decoded."""
+    """Decode, check and tokenize every content, a few hundred at a time and at most about a MiB of
+    them held (what is per node and not decoding is checked on the span arrays at once).  The term
+    postings (for tags 5 and 6) are returned when every content decoded."""
     placed = doc.parsed.placed["content_block"]
     block_start, block_end = placed.start, placed.end
     starts, lengths, prefixes = doc.blobs
@@ -164,24 +165,51 @@ def _check_contents(doc: AgenticDocument, out: Findings) -> TermCollector | None
         f"nodes[{i}].content_length", doc.node_offset(i, "content_length")))
     terms: TermCollector | None = TermCollector()
     failed = np.zeros(len(starts), bool)
-    add = terms.add
+    pending: list[tuple[int, int, bytes | FormatError]] = []   # (record, id, its content) not yet tokenized
+    held = 0                                                   # bytes of the pending contents
+
+    def tokenize() -> None:
+        nonlocal held, terms
+        # the pending contents as one text (UTF-8 joined by the separator is valid when each is);
+        # when one did not decode, is no UTF-8 or holds the separator: one at a time, in order.
+        # After a failure there is no term index to rebuild: the contents are only checked.
+        joined = None
+        if terms is not None:
+            try:
+                joined = JOINER.encode().join(raw for _, _, raw in pending)
+                if not joined.isascii():
+                    joined.decode("utf-8")      # raises for a content that is no UTF-8
+            except (UnicodeDecodeError, TypeError):
+                joined = None
+        if joined is not None and joined.count(SEPARATOR_TOKEN) == len(pending) - 1:
+            terms.add_joined([node_id for _, node_id, _ in pending], joined)
+        else:
+            for i, node_id, raw in pending:
+                try:
+                    if isinstance(raw, FormatError):
+                        raise raw
+                    text = doc.text_of(i, raw)
+                    if terms is not None:
+                        terms.add(node_id, text)
+                except FormatError as exc:
+                    failed[i], terms = True, None
+                    out.add(Finding.from_error(exc))
+        pending.clear()
+        held = 0
+
     for (i, raw), node_id in zip(enumerate(doc.decoded(failures=True)), plain(doc.ids)):
-        if isinstance(raw, FormatError):
-            failed[i] = True
-            out.add(Finding.from_error(raw))
-            continue
-        try:
-            add(node_id, doc.text_of(i, raw))
-        except FormatError as exc:
-            failed[i] = True
-            out.add(Finding.from_error(exc))
+        pending.append((i, node_id, raw))
+        held += len(raw) if isinstance(raw, bytes) else 0
+        if len(pending) >= TermCollector.TEXTS or held >= TermCollector.CHARS:
+            tokenize()
         if i % RELEASE_EVERY == RELEASE_EVERY - 1:
             doc.release(block_start, int(starts[i]))
+    tokenize()
     each(out, ~failed & (prefixes > MAX_CONTENT), lambda i: warning(
         "amem.content_too_long", f"content of {int(prefixes[i])} bytes exceeds the {MAX_CONTENT}-byte limit upstream "
         "enforces when adding a node", f"content[{i}]", int(starts[i])))
     _check_blob_layout(doc, out, starts, lengths, block_start, block_end)
-    return None if failed.any() else terms
+    return terms
 
 
 def _check_blob_layout(doc: AgenticDocument, out: Findings, starts, lengths, block_start: int, block_end: int) -> None:

@@ -21,7 +21,7 @@ from ...errors import FormatError
 from ...records import Columns, iter_serialized, serialize_one
 from . import agentic
 from .model import pad_vector
-from .tokenizer import SEPARATOR, STOP_WORDS, candidates_of_many
+from .tokenizer import ONE_CHARACTER_TOKENS, SEPARATOR_TOKEN, STOP_WORDS, candidates_of_joined, candidates_of_many
 
 POSTING = struct_dtype(agentic.posting)
 TEMPORAL = struct_dtype(agentic.temporal_entry)
@@ -77,18 +77,21 @@ class TermCollector:
     record number, occurrences) until the body is written."""
 
     BATCH = 1 << 16     # tokens held before they are counted
-    TEXTS = 512         # texts tokenized in one regex pass
+    TEXTS = 512         # texts tokenized in one regex pass at most
+    CHARS = 1 << 20     # and characters: a large text is tokenized alone, not held beside others
 
     def __init__(self) -> None:
-        # term -> number; the stop words and the text separator take the first numbers, so they
-        # are dropped by one comparison
-        self.vocabulary: dict[str, int] = {w: i for i, w in enumerate(sorted(STOP_WORDS))}
-        self.vocabulary[SEPARATOR] = len(self.vocabulary)
+        # UTF-8 term -> number; the stop words, the text separator and the one-character ASCII
+        # tokens take the first numbers, so they are dropped by one comparison
+        self.vocabulary: dict[bytes, int] = {w.encode(): i for i, w in enumerate(sorted(STOP_WORDS))}
+        self.separator = self.vocabulary[SEPARATOR_TOKEN] = len(self.vocabulary)
+        for token in ONE_CHARACTER_TOKENS:
+            self.vocabulary[token] = len(self.vocabulary)
         self.first_term = len(self.vocabulary)
         self.doc_ids = array("Q")
         self._texts: list[str] = []
-        self._tokens: list[str] = []
-        self._counts = array("q")                   # tokens per node not yet counted (separator included)
+        self._chars = 0                             # characters in `_texts`
+        self._tokens: list[bytes] = []              # tokens not yet counted, a separator after each node's
         self._counted = 0                           # nodes whose tokens are counted
         self._lengths: list[np.ndarray] = []        # tokens per node, repeats included (tag 6)
         self._postings: list[np.ndarray] = []       # chunks of (term, record, tf) rows
@@ -96,37 +99,46 @@ class TermCollector:
     def add(self, node_id: int, text: str) -> None:
         self.doc_ids.append(node_id)
         self._texts.append(text)
-        if len(self._texts) >= self.TEXTS:
+        self._chars += len(text)
+        if len(self._texts) >= self.TEXTS or self._chars >= self.CHARS:
             self._tokenize()
+
+    def add_joined(self, node_ids, joined: bytes) -> None:
+        """The texts of `node_ids`, already joined by JOINER as UTF-8 (none of them holding SEPARATOR)."""
+        self._tokenize()
+        self.doc_ids.extend(node_ids)
+        self._take(candidates_of_joined(joined))
 
     def _tokenize(self) -> None:
         if self._texts:
-            tokens, counts = candidates_of_many(self._texts)
-            self._tokens += tokens
-            self._counts.extend(counts)
-            self._texts = []
+            texts, self._texts, self._chars = self._texts, [], 0
+            self._take(candidates_of_many(texts))
+
+    def _take(self, tokens: list[bytes]) -> None:
+        self._tokens += tokens
         if len(self._tokens) >= self.BATCH:
             self._count()
 
     def _count(self) -> None:
-        """Postings of the nodes tokenized since the last count."""
+        """Postings of the nodes tokenized since the last count (each node's tokens end at its
+        separator)."""
         vocabulary = self.vocabulary
         for token in dict.fromkeys(self._tokens):
             if token not in vocabulary:
                 vocabulary[token] = len(vocabulary)
         terms = np.fromiter(map(vocabulary.__getitem__, self._tokens), np.int64, len(self._tokens))
-        counts = np.asarray(self._counts, np.int64)
-        first = self._counted
-        docs = np.repeat(np.arange(first, first + len(counts), dtype=np.int64), counts)
+        ends = terms == self.separator
+        nodes = int(np.count_nonzero(ends))
+        docs = np.cumsum(ends) - ends           # the node of each token, counted from the first pending
         kept = terms >= self.first_term
         terms, docs = terms[kept], docs[kept]
-        self._lengths.append(np.bincount(docs - first, minlength=len(counts)).astype(np.uint32))
-        pairs, tf = np.unique(docs << 32 | terms, return_counts=True)
+        self._lengths.append(np.bincount(docs, minlength=nodes).astype(np.uint32))
+        pairs, tf = np.unique((docs + self._counted) << 32 | terms, return_counts=True)
         rows = np.empty((len(pairs), 3), np.uint32)
         rows[:, 0], rows[:, 1], rows[:, 2] = pairs & 0xFFFF_FFFF, pairs >> 32, tf
         self._postings.append(rows)
-        self._counted += len(counts)
-        self._tokens, self._counts = [], array("q")
+        self._counted += nodes
+        self._tokens = []
 
     def _flush(self) -> None:
         self._tokenize()
@@ -141,8 +153,7 @@ class TermCollector:
         """(term, UTF-8 length) of the terms whose length does not fit the u16 length field."""
         self._flush()
         limit = np.iinfo(TERM_LENGTH).max
-        return [(t, len(t.encode("utf-8"))) for t in self.vocabulary   # a character is at most 4 bytes
-                if len(t) * 4 > limit and len(t.encode("utf-8")) > limit]
+        return [(t.decode("utf-8"), len(t)) for t in self.vocabulary if len(t) > limit]
 
     def term_index_body(self) -> bytes:
         return b"".join(self.term_index_pieces())
@@ -152,7 +163,6 @@ class TermCollector:
         doc_count, avg_doc_length (f32 arithmetic), then the terms sorted by UTF-8 bytes, each with
         its postings ascending by node id."""
         lengths = self.doc_lengths          # counts what is pending
-        # str order is code point order, which is UTF-8 byte order: no bytes copies to sort
         terms = sorted(t for t, n in self.vocabulary.items() if n >= self.first_term)
         rank = np.zeros(len(self.vocabulary), np.uint32)
         rank[np.fromiter(map(self.vocabulary.__getitem__, terms), np.int64, len(terms))] = np.arange(len(terms))
@@ -170,8 +180,8 @@ class TermCollector:
         del by, rows
         doc_count = len(self.doc_ids)
         avg = np.float32(lengths.sum()) / np.float32(doc_count) if doc_count else np.float32(0)
-        sizes = np.fromiter((len(t.encode("utf-8")) for t in terms), np.int64, len(terms))
-        blob = "".join(terms).encode("utf-8")
+        sizes = np.fromiter(map(len, terms), np.int64, len(terms))
+        blob = b"".join(terms)
         del terms
         # `len as u16` as upstream writes it: a longer term's length wraps (see the module docstring)
         yield from iter_serialized(agentic.term_index, {

@@ -35,33 +35,43 @@ def candidates(text: str) -> list[str]:
     return _ASCII.findall(lowered) if lowered.isascii() else _CANDIDATE.findall(lowered)
 
 
-# Texts tokenized together are joined by SEPARATOR, which is matched as a token of its own: it is
-# neither alphanumeric (it splits) nor cased nor case-ignorable (lowercasing the joined text, final
-# sigma included, lowercases each text as it would alone).
+# Texts tokenized together are joined by JOINER, whose SEPARATOR is matched as a token of its own:
+# it is neither alphanumeric (it splits) nor cased nor case-ignorable, nor are the spaces around it
+# (lowercasing the joined text, final sigma included, lowercases each text as it would alone).
+# The bulk path works on UTF-8 bytes: the term index stores and sorts terms by their UTF-8 bytes.
 SEPARATOR = "\x00"
-_ASCII_MANY = re.compile(r"[a-z0-9]{2,}|\x00")
+JOINER = " \x00 "
+SEPARATOR_TOKEN = SEPARATOR.encode()
 _CANDIDATE_MANY = regex.compile(r"[\p{Alphabetic}\p{N}]{2,}|[[\p{Alphabetic}\p{N}]&&[^\x00-\x7F]]|\x00", regex.V1)
+# ASCII: alphanumeric is exactly [0-9A-Za-z]; every other byte but the separator becomes a space
+_ASCII_SPLIT = bytes(c if chr(c).isalnum() or c == SEPARATOR_TOKEN[0] else 0x20 for c in range(256))
+ONE_CHARACTER_TOKENS = [bytes([c]) for c in b"0123456789abcdefghijklmnopqrstuvwxyz"]
 
 
-def candidates_of_many(texts: list[str]) -> tuple[list[str], list[int]]:
-    """`candidates` of several texts in one regex pass: (their tokens in order with a SEPARATOR after
-    each text but the last, tokens per text counting that separator)."""
-    joined = SEPARATOR.join(texts)
+def candidates_of_many(texts: list[str]) -> list[bytes]:
+    """The UTF-8 candidates of several texts in one pass: their tokens in order, SEPARATOR_TOKEN
+    after each (ASCII tokens of one character included: see `candidates_of_joined`)."""
+    joined = JOINER.join(texts)
     if joined.count(SEPARATOR) == len(texts) - 1:
-        lowered = joined.lower()
-        tokens = (_ASCII_MANY if lowered.isascii() else _CANDIDATE_MANY).findall(lowered)
-    else:                                   # a text holds the separator itself: one text at a time
-        tokens = []
-        for text in texts:
-            tokens += candidates(text) + [SEPARATOR]
-        tokens.pop()
-    counts, at = [], 0
-    for _ in range(len(texts) - 1):
-        after = tokens.index(SEPARATOR, at) + 1
-        counts.append(after - at)
-        at = after
-    counts.append(len(tokens) - at)
-    return tokens, counts
+        return candidates_of_joined(joined.encode("utf-8", "surrogatepass"))   # a lone surrogate is no token
+    tokens = []                             # a text holds the separator itself: one text at a time
+    for text in texts:
+        tokens += [t.encode("utf-8") for t in candidates(text)]
+        tokens.append(SEPARATOR_TOKEN)
+    return tokens
+
+
+def candidates_of_joined(joined: bytes) -> list[bytes]:
+    """`candidates_of_many` of texts already joined by JOINER and encoded (none holding SEPARATOR).
+    ASCII text is split on bytes (several times faster than a regex), which leaves the one-character
+    tokens in (`ONE_CHARACTER_TOKENS`: the caller drops them with the stop words); other text takes
+    the Unicode regex."""
+    if joined.isascii():
+        tokens = joined.lower().translate(_ASCII_SPLIT).split()
+    else:
+        tokens = [t.encode("utf-8") for t in _CANDIDATE_MANY.findall(joined.decode("utf-8", "surrogatepass").lower())]
+    tokens.append(SEPARATOR_TOKEN)
+    return tokens
 
 
 def term_frequencies(text: str) -> tuple[Counter, int]:

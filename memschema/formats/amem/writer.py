@@ -96,14 +96,18 @@ def agentic_indexes(model: Model, ids: list[int], texts: list[str], term_index: 
     return out
 
 
-def edge_scan(ids, sources) -> tuple[array, array]:
-    """(first edge index, edge count) per node as the writer's one forward scan over the sorted edges
-    computes them: a node takes the run of edges at the scan position when they are its own; a node
-    without edges gets the current position; a source that is no stored node id stalls the scan
-    there (AMEM.md 2.8).  Runs are found with numpy, so the loop is over nodes, not edges."""
-    src = np.asarray(sources)
+def edge_scan(ids, sources) -> tuple[np.ndarray, np.ndarray]:
+    """(first edge index, edge count) per node, int64, as the writer's one forward scan over the
+    sorted edges computes them: a node takes the run of edges at the scan position when they are its
+    own; a node without edges gets the current position; a source that is no stored node id stalls
+    the scan there (AMEM.md 2.8).  Runs are found with numpy; when ids and run sources both ascend
+    (what the writer writes) the scan is numpy too, else a loop over the nodes."""
+    ids, src = np.asarray(ids), np.asarray(sources)
     starts = np.flatnonzero(np.concatenate([[True], src[1:] != src[:-1]])) if len(src) else np.zeros(0, np.int64)
     lengths = np.diff(np.append(starts, len(src)))
+    if len(ids) and ids.dtype == src.dtype and ids.dtype.kind in "iu" and _ascending(ids) \
+            and _ascending(src[starts]):
+        return _sorted_scan(ids, src[starts], starts, lengths)
     runs = zip(plain(src[starts]), plain(starts), plain(lengths))
     run = next(runs, None)
     first, counts, pos = array("q"), array("q"), 0
@@ -116,6 +120,26 @@ def edge_scan(ids, sources) -> tuple[array, array]:
         else:
             first.append(pos)
             counts.append(0)
+    return np.frombuffer(first, np.int64), np.frombuffer(counts, np.int64)
+
+
+def _ascending(values: np.ndarray) -> bool:
+    return bool(np.all(values[1:] > values[:-1]))
+
+
+def _sorted_scan(ids, sources, starts, lengths) -> tuple[np.ndarray, np.ndarray]:
+    """`edge_scan` for strictly ascending ids and run sources: run k is taken by the one node of its
+    id, in order, until the first run whose source is no node's (the scan stalls there)."""
+    at = np.minimum(np.searchsorted(ids, sources), len(ids) - 1)
+    found = ids[at] == sources
+    taken = len(found) if found.all() else int(np.argmin(found))
+    at = at[:taken]
+    counts = np.zeros(len(ids), np.int64)
+    counts[at] = lengths[:taken]
+    ends = np.zeros(len(ids), np.int64)     # the scan position after each node: the end of the last run taken
+    ends[at] = starts[:taken] + lengths[:taken]
+    first = np.concatenate([[0], np.maximum.accumulate(ends)[:-1]])
+    first[at] = starts[:taken]
     return first, counts
 
 
