@@ -4,11 +4,14 @@ lost or unreachable, a reference points nowhere, a count contradicts the bytes);
 data is intact but something is off (an index upstream rebuilds, padding, order); *info* = worth
 knowing.
 
-Validation streams: contents are decoded, checked and tokenized one node at a time (only the term
-postings are kept), vectors are scanned in chunks, and the indexes are compared byte for byte with
+Validation streams: contents are decoded, checked and tokenized a batch of nodes at a time (only
+the term postings are kept), vectors are scanned in chunks, and the indexes are compared byte for byte with
 the bodies a writer stores for these records; only a body that differs is parsed, to say how."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import islice
 
 import numpy as np
 
@@ -20,7 +23,6 @@ from . import agentic
 from .agentic_store import EDGE_NAMES, EVENT_NAMES, AgenticDocument
 from .findings import each, info
 from .indexes import TermCollector, matches
-from .tables import plain
 from .tokenizer import JOINER, SEPARATOR_TOKEN
 from .writer import edge_scan
 
@@ -165,26 +167,25 @@ def _check_contents(doc: AgenticDocument, out: Findings) -> TermCollector | None
         f"nodes[{i}].content_length", doc.node_offset(i, "content_length")))
     terms: TermCollector | None = TermCollector()
     failed = np.zeros(len(starts), bool)
-    pending: list[tuple[int, int, bytes | FormatError]] = []   # (record, id, its content) not yet tokenized
-    held = 0                                                   # bytes of the pending contents
-
-    def tokenize() -> None:
-        nonlocal held, terms
-        # the pending contents as one text (UTF-8 joined by the separator is valid when each is);
+    contents, ids, joiner = doc.decoded(failures=True), doc.ids, JOINER.encode()
+    released = 0
+    for first, stop in _batches(prefixes):
+        batch = list(islice(contents, stop - first))
+        # the batch as one text (UTF-8 joined by the separator is valid when each content is);
         # when one did not decode, is no UTF-8 or holds the separator: one at a time, in order.
         # After a failure there is no term index to rebuild: the contents are only checked.
         joined = None
         if terms is not None:
             try:
-                joined = JOINER.encode().join(raw for _, _, raw in pending)
+                joined = joiner.join(batch)
                 if not joined.isascii():
                     joined.decode("utf-8")      # raises for a content that is no UTF-8
             except (UnicodeDecodeError, TypeError):
                 joined = None
-        if joined is not None and joined.count(SEPARATOR_TOKEN) == len(pending) - 1:
-            terms.add_joined([node_id for _, node_id, _ in pending], joined)
+        if joined is not None and joined.count(SEPARATOR_TOKEN) == len(batch) - 1:
+            terms.add_joined(ids[first:stop].tolist(), joined)
         else:
-            for i, node_id, raw in pending:
+            for i, node_id, raw in zip(range(first, stop), ids[first:stop].tolist(), batch):
                 try:
                     if isinstance(raw, FormatError):
                         raise raw
@@ -194,22 +195,28 @@ def _check_contents(doc: AgenticDocument, out: Findings) -> TermCollector | None
                 except FormatError as exc:
                     failed[i], terms = True, None
                     out.add(Finding.from_error(exc))
-        pending.clear()
-        held = 0
-
-    for (i, raw), node_id in zip(enumerate(doc.decoded(failures=True)), plain(doc.ids)):
-        pending.append((i, node_id, raw))
-        held += len(raw) if isinstance(raw, bytes) else 0
-        if len(pending) >= TermCollector.TEXTS or held >= TermCollector.CHARS:
-            tokenize()
-        if i % RELEASE_EVERY == RELEASE_EVERY - 1:
-            doc.release(block_start, int(starts[i]))
-    tokenize()
+        del batch, joined
+        if stop - released >= RELEASE_EVERY:
+            doc.release(block_start, int(starts[stop - 1]))
+            released = stop
+    contents.close()        # its frame holds the last content; a stored error's traceback would keep it alive
     each(out, ~failed & (prefixes > MAX_CONTENT), lambda i: warning(
         "amem.content_too_long", f"content of {int(prefixes[i])} bytes exceeds the {MAX_CONTENT}-byte limit upstream "
         "enforces when adding a node", f"content[{i}]", int(starts[i])))
     _check_blob_layout(doc, out, starts, lengths, block_start, block_end)
     return terms
+
+
+def _batches(sizes: np.ndarray) -> Iterator[tuple[int, int]]:
+    """[first, stop) node ranges of at most `TermCollector.TEXTS` nodes whose declared content sizes
+    add up to about `TermCollector.CHARS` bytes at most (a larger content alone)."""
+    total = np.cumsum(np.maximum(sizes, 0), dtype=np.int64)
+    first, n = 0, len(sizes)
+    while first < n:
+        below = int(np.searchsorted(total, (total[first - 1] if first else 0) + TermCollector.CHARS, "left"))
+        stop = min(n, first + TermCollector.TEXTS, max(below, first + 1))
+        yield first, stop
+        first = stop
 
 
 def _check_blob_layout(doc: AgenticDocument, out: Findings, starts, lengths, block_start: int, block_end: int) -> None:
