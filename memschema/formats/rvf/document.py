@@ -190,6 +190,7 @@ class RvfDocument(VectorAccess, WitnessAccess, IndexAccess, CowAccess, Document)
         self.segments = Segments(placed, self.headers)
         self.tail = _tail(data, placed)
         self._decoded: dict[int, Manifest] = {}
+        self._hashed: dict[int, bool | None] = {}    # hash_ok of own segments by index, as checked
         self.parent_source = None    # `load(..., parent=)`: path, bytes or RvfDocument of a branch child's parent
 
     @cached_property
@@ -353,6 +354,7 @@ class RvfDocument(VectorAccess, WitnessAccess, IndexAccess, CowAccess, Document)
             if expected is not None:
                 for i, ok in zip(rows, (expected == self.headers["content_hash"][rows]).all(axis=1).tolist()):
                     out[i] = ok
+        self._hashed = dict(enumerate(out))
         return out
 
     def hash_matching(self, seg: Segment) -> str | None:
@@ -365,9 +367,13 @@ class RvfDocument(VectorAccess, WitnessAccess, IndexAccess, CowAccess, Document)
 
     def hash_ok(self, seg: Segment) -> bool | None:
         """Does `content_hash` match the payload under the dialect's rule?  None when unset."""
-        if self._is_own(seg) and "hash_results" in self.__dict__:
-            return self.hash_results[seg.index]
-        return _verify(self.hash_algorithm(seg), self.payload(seg), self.stored_hash(seg)[0])
+        own = self._is_own(seg)
+        if own and seg.index in self._hashed:
+            return self._hashed[seg.index]
+        ok = _verify(self.hash_algorithm(seg), self.payload(seg), self.stored_hash(seg)[0])
+        if own:
+            self._hashed[seg.index] = ok
+        return ok
 
     def _is_own(self, seg: Segment) -> bool:
         """Is `seg` one of this document's segments (its row of the header table is its header)?"""
