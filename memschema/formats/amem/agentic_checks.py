@@ -10,11 +10,11 @@ the bodies a writer stores for these records; only a body that differs is parsed
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from itertools import islice
 
 import numpy as np
 
+from ...batches import bounded_batches
 from ...errors import Finding, Findings, FormatError, error, warning
 from ...parsing import field_offset
 from ...records import default_of, fields
@@ -169,7 +169,7 @@ def _check_contents(doc: AgenticDocument, out: Findings) -> TermCollector | None
     failed = np.zeros(len(starts), bool)
     contents, ids, joiner = doc.decoded(failures=True), doc.ids, JOINER.encode()
     released = 0
-    for first, stop in _batches(prefixes):
+    for first, stop in bounded_batches(prefixes, TermCollector.TEXTS, TermCollector.CHARS):
         batch = list(islice(contents, stop - first))
         # the batch as one text (UTF-8 joined by the separator is valid when each content is);
         # when one did not decode, is no UTF-8 or holds the separator: one at a time, in order.
@@ -205,18 +205,6 @@ def _check_contents(doc: AgenticDocument, out: Findings) -> TermCollector | None
         "enforces when adding a node", f"content[{i}]", int(starts[i])))
     _check_blob_layout(doc, out, starts, lengths, block_start, block_end)
     return terms
-
-
-def _batches(sizes: np.ndarray) -> Iterator[tuple[int, int]]:
-    """[first, stop) node ranges of at most `TermCollector.TEXTS` nodes whose declared content sizes
-    add up to about `TermCollector.CHARS` bytes at most (a larger content alone)."""
-    total = np.cumsum(np.maximum(sizes, 0), dtype=np.int64)
-    first, n = 0, len(sizes)
-    while first < n:
-        below = int(np.searchsorted(total, (total[first - 1] if first else 0) + TermCollector.CHARS, "left"))
-        stop = min(n, first + TermCollector.TEXTS, max(below, first + 1))
-        yield first, stop
-        first = stop
 
 
 def _check_blob_layout(doc: AgenticDocument, out: Findings, starts, lengths, block_start: int, block_end: int) -> None:

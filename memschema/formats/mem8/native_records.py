@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from construct import Container
 
+from ...batches import bounded_batches
 from ...budget import Meter
 from ...dtypes import struct_dtype
 from ...errors import Finding, error
@@ -472,10 +473,7 @@ def codec_problems(pairs: PairTable, index: RecordIndex, crc_ok: np.ndarray, met
             heads[name] = column
         first, count = np.asarray(cols["pair_index"], np.int64), np.asarray(cols["pairs"], np.int64)
         at = (np.asarray(cols["offset"], np.int64) + PAYLOAD_AT + ENVELOPE_HEAD).tolist()   # `_compressed_at`
-        ends = np.cumsum(heads["compressed_len"], dtype=np.int64)
-        a = 0
-        while a < len(heads):
-            b = min(a + MAX_BATCH_RECORDS, max(a + 1, int(np.searchsorted(ends, ends[a] + MAX_BATCH_BYTES))))
+        for a, b in bounded_batches(heads["compressed_len"], MAX_BATCH_RECORDS, MAX_BATCH_BYTES):
             keys, _, failed = _decode_columns(pairs, first[a:b], count[a:b], heads[a:b], at[a:b], meter, False)
             refused = set(failed)
             for j, key in enumerate(keys):
@@ -487,7 +485,6 @@ def codec_problems(pairs: PairTable, index: RecordIndex, crc_ok: np.ndarray, met
                     continue
                 if problem is not None:
                     yield problem
-            a = b
 
 
 def _copy(record: Record, crc_ok: np.ndarray) -> Record:
