@@ -179,3 +179,20 @@ def test_contents_of_appended_blocks_come_from_the_table():
     doc.append_block(b"bb" * 3000, 0.5, timestamp=2)
     assert doc.contents([1, 0]) == [(b"bb" * 3000)[:CONTENT_AREA], b"a"]
     assert memschema.load(doc.build()).contents() == [b"a", (b"bb" * 3000)[:CONTENT_AREA]]
+
+
+def test_contents_are_the_blocks_contents_whatever_holds_the_bytes(tmp_path):
+    """`contents` slices bytes and a mapped file directly, and copies from a view otherwise: each
+    gives `content(i)`, as bytes, in the order asked."""
+    doc = SeedDocument.new()
+    for i in range(5):
+        doc.append_block(b"memory %d " % i * (i * 900 + 1), 0.5, timestamp=i)
+    data = doc.build()
+    path = tmp_path / "seed.m8"
+    path.write_bytes(data)
+    order = [4, 0, 2, 3, 1]
+    want = [memschema.load(data).content(i) for i in order]
+    assert want[0] == (b"memory 4 " * 3601)[:CONTENT_AREA]
+    for source in (data, bytearray(data), memoryview(data), path):
+        got = memschema.load(source).contents(order)
+        assert got == want and all(type(c) is bytes for c in got), type(source)

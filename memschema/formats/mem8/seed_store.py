@@ -4,6 +4,7 @@ append, and the two reading orders (MEM8.md 1.6).  Checks: `seed_checks`; JSON: 
 from __future__ import annotations
 
 import hashlib
+import mmap
 import struct
 import time
 from collections.abc import Iterable, Iterator
@@ -114,7 +115,10 @@ class SeedDocument(Document):
         index = np.fromiter(order, dtype=np.int64)
         starts = (placed.start + index * placed.itemsize + CONTENT_AT).tolist()
         lengths = self.stored_lengths()[index].tolist()
-        view = memoryview(self.data)
+        data = self.data
+        if isinstance(data, (bytes, mmap.mmap)):     # their slices are bytes: one copy, no view made
+            return [data[a:a + n] for a, n in zip(starts, lengths)]
+        view = memoryview(data)
         return [bytes(view[a:a + n]) for a, n in zip(starts, lengths)]
 
     def offset_of(self, path: str) -> int:
