@@ -173,6 +173,34 @@ def test_contents_charged_a_chunk_at_a_time_match_node_by_node(nodes):
     assert got[nodes // 2 - 1] == texts[nodes // 2 - 1].encode() and got[nodes // 2][0] == "amem.budget_exceeded"
 
 
+@pytest.mark.parametrize("damaged", [[], [3], [0, 17, 39]])
+def test_contents_decoded_a_batch_at_a_time_match_node_by_node(damaged):
+    """A chunk whose blobs all look well-formed is decoded as whole batches; a batch holding a blob
+    lz4 refuses (its size prefix intact, its block garbled) goes node by node.  Either way the
+    outcomes and the bytes charged are those of decoding node by node."""
+    from memschema.formats.amem.agentic_store import PREFIX
+    texts = [f"memory {i}: " + "abc" * (i % 7 + 40) for i in range(40)]
+    data = bytearray(write_agentic(Model(dimension=4, nodes=[Node(content=t, created_at=i)
+                                                             for i, t in enumerate(texts)]))[0])
+    spans = memschema.load(bytes(data)).blobs
+    for i in damaged:
+        start, length = int(spans[0][i]), int(spans[1][i])
+        data[start + PREFIX.itemsize:start + length] = b"\xff" * (length - PREFIX.itemsize)
+    data = bytes(data)
+
+    def outcome(x):
+        return x if isinstance(x, bytes) else (x.code, x.path, x.offset)
+
+    together = memschema.load(data)
+    got = [outcome(x) for x in together.decoded(failures=True)]
+    alone = memschema.load(data)
+    expected = [outcome(next(alone.decoded(i, i + 1, failures=True))) for i in range(len(texts))]
+    assert got == expected and together.meter.used == alone.meter.used
+    assert [i for i, x in enumerate(got) if not isinstance(x, bytes)] == damaged
+    assert [x for i, x in enumerate(got) if i not in damaged] == [t.encode() for i, t in enumerate(texts)
+                                                                  if i not in damaged]
+
+
 # -- fuzzing hooks: mutations that reach the LZ4 decoders (issue 10 item 7) ----------------------------------
 
 def _brains() -> dict[str, bytes]:

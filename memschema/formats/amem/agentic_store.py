@@ -11,6 +11,7 @@ import lz4.block
 import numpy as np
 from construct import Container, Struct
 
+from ...batches import bounded_batches
 from ...budget import BudgetExceeded, SpanCache
 from ...dtypes import struct_dtype
 from ...errors import Finding, FormatError
@@ -27,6 +28,7 @@ from .tables import AmemTables, ints
 EVENT_NAMES = {v: k for k, v in EVENT_TYPES.items()}
 EDGE_NAMES = {v: k for k, v in EDGE_TYPES.items()}
 DECODE_ROWS = 1 << 14       # nodes whose blob spans are turned into Python ints at a time
+DECODE_BYTES = 4 << 20      # and of those, declared content bytes decoded in one batch at most
 PREFIX = struct_dtype(Struct(agentic.content_blob.uncompressed_size)).fields["uncompressed_size"][0]
 # node fields the model names or the writer derives (the rest travel in Node.extra)
 MODELLED_NODE = frozenset({"id", "event_type", "created_at", "session_id", "confidence", "access_count",
@@ -102,9 +104,10 @@ class AgenticDocument(AmemTables):
         well-formed blobs of a chunk of `DECODE_ROWS` nodes are charged together before it).  A
         well-formed blob (inside the file, a plausible size prefix) goes straight to lz4, which
         reads the prefix itself; anything else takes the careful path, which says what is wrong
-        with it: raised, or with `failures` yielded in the node's place (validation goes on)."""
+        with it: raised, or with `failures` yielded in the node's place (validation goes on).
+        When every blob of a chunk is well-formed, charged and its own, they are decoded a batch
+        of about `DECODE_BYTES` at a time; a batch with a blob lz4 refuses goes node by node."""
         view, decompress, itemsize = self._view, lz4.block.decompress, PREFIX.itemsize
-        charge, shared, shared_starts = self.meter.charge, self._shared, self._shared_starts
         stop = self.node_count if stop is None else stop
         for chunk in range(first, stop, DECODE_ROWS):          # plain ints, a chunk at a time
             rows = slice(chunk, min(stop, chunk + DECODE_ROWS))
@@ -112,37 +115,52 @@ class AgenticDocument(AmemTables):
             fast = np.flatnonzero((prefixes > 0) & plausible_all(prefixes, lengths - itemsize))
             # the well-formed blobs of the chunk are charged at once, up to the first the budget refuses
             fit = self.meter.charge_run(prefixes[fast], [("content", chunk + j) for j in fast.tolist()])
-            charged = set((fast[:fit] + chunk).tolist())
-            for i, start, length, prefix in zip(range(chunk, rows.stop), starts.tolist(), lengths.tolist(),
-                                                prefixes.tolist()):
-                if i in charged and start not in shared_starts:
+            spans = (range(chunk, rows.stop), starts.tolist(), lengths.tolist(), prefixes.tolist())
+            if fit == len(fast) == len(starts) and not self._shared_starts:
+                for a, b in bounded_batches(prefixes, len(starts), DECODE_BYTES):
                     try:
-                        yield decompress(view[start:start + length])
-                        continue
+                        yield from [decompress(view[start:start + length])
+                                    for start, length in zip(spans[1][a:b], spans[2][a:b])]
                     except (lz4.block.LZ4BlockError, ValueError, MemoryError):
-                        pass
-                elif prefix > 0 and plausible(prefix, length - itemsize):
-                    try:
-                        charge(prefix, f"content[{i}]", start, key=("content", i), what="LZ4 block")
-                        out = shared.get((start, length))
-                        if out is None:
-                            out = decompress(view[start:start + length])
-                            shared.put((start, length), out, len(out))
-                        yield out
-                        continue
-                    except BudgetExceeded as exc:
-                        if not failures:
-                            raise over_budget(exc) from None
-                        yield over_budget(exc)
-                        continue
-                    except (lz4.block.LZ4BlockError, ValueError, MemoryError):
-                        pass
+                        yield from self._each(zip(*(column[a:b] for column in spans)), None, failures)
+            else:
+                yield from self._each(zip(*spans), set((fast[:fit] + chunk).tolist()), failures)
+
+    def _each(self, spans: Iterator[tuple[int, int, int, int]], charged: set[int] | None,
+              failures: bool) -> Iterator[bytes | FormatError]:
+        """`decoded` node by node: (node, start, length, prefix) spans, `charged` the nodes charged
+        ahead (None: all of them)."""
+        view, decompress, itemsize = self._view, lz4.block.decompress, PREFIX.itemsize
+        charge, shared, shared_starts = self.meter.charge, self._shared, self._shared_starts
+        for i, start, length, prefix in spans:
+            if (charged is None or i in charged) and start not in shared_starts:
                 try:
-                    yield self._careful(i, start, length, prefix)
-                except FormatError as exc:
+                    yield decompress(view[start:start + length])
+                    continue
+                except (lz4.block.LZ4BlockError, ValueError, MemoryError):
+                    pass
+            elif prefix > 0 and plausible(prefix, length - itemsize):
+                try:
+                    charge(prefix, f"content[{i}]", start, key=("content", i), what="LZ4 block")
+                    out = shared.get((start, length))
+                    if out is None:
+                        out = decompress(view[start:start + length])
+                        shared.put((start, length), out, len(out))
+                    yield out
+                    continue
+                except BudgetExceeded as exc:
                     if not failures:
-                        raise
-                    yield exc
+                        raise over_budget(exc) from None
+                    yield over_budget(exc)
+                    continue
+                except (lz4.block.LZ4BlockError, ValueError, MemoryError):
+                    pass
+            try:
+                yield self._careful(i, start, length, prefix)
+            except FormatError as exc:
+                if not failures:
+                    raise
+                yield exc
 
     def _careful(self, i: int, start: int, length: int, prefix: int) -> bytes:
         if length == 0:
