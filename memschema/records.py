@@ -365,7 +365,7 @@ def iter_columns(decl, columns: Mapping, path: str = "", count: int | None = Non
     count field that is left out is filled from the data it measures; one that is given is written
     as given, so a writer can state a foreign writer's own arithmetic (a length cast to u16)."""
     struct = _struct(decl)
-    pieces: list[tuple[np.ndarray, np.ndarray]] = []    # per field: (flat bytes, size per record)
+    pieces: list[tuple[np.ndarray, np.ndarray, int]] = []   # per field: (flat bytes, size per record, unit)
     given = dict(columns)
     measured: dict[str, np.ndarray] = {}
     for sc in struct.subcons:                          # lengths and counts the data determines
@@ -385,16 +385,16 @@ def iter_columns(decl, columns: Mapping, path: str = "", count: int | None = Non
         column = given.get(sc.name, _MISSING)
         if isinstance(inner, c.Bytes) and callable(inner.length):
             if isinstance(column, tuple):       # (all records' bytes concatenated, length of each)
-                pieces.append((np.frombuffer(column[0], np.uint8), np.asarray(column[1], np.int64)))
+                pieces.append((np.frombuffer(column[0], np.uint8), np.asarray(column[1], np.int64), 1))
             else:
                 blob = np.frombuffer(b"".join(column), np.uint8)
-                pieces.append((blob, np.fromiter(map(len, column), np.int64, len(column))))
+                pieces.append((blob, np.fromiter(map(len, column), np.int64, len(column)), 1))
         elif isinstance(inner, c.Array):
             elements, counts = column
             dtype = struct_dtype(inner.subcon) if isinstance(_strip(inner.subcon), c.Struct) else \
                 struct_dtype(c.Struct("v" / inner.subcon)).fields["v"][0]
             flat = as_dtype(elements, dtype, where).view(np.uint8).ravel()
-            pieces.append((flat, np.asarray(counts, np.int64) * dtype.itemsize))
+            pieces.append((flat, np.asarray(counts, np.int64) * dtype.itemsize, dtype.itemsize))
         else:
             dtype = struct_dtype(c.Struct(sc)).fields[sc.name][0]
             if column is _MISSING:
@@ -407,18 +407,18 @@ def iter_columns(decl, columns: Mapping, path: str = "", count: int | None = Non
                 column = _encode_column(sc, list(column), where)
                 column = _check_range(sc.name, dtype, column, path) if dtype.subdtype else column
             flat = as_dtype(column, dtype.base if dtype.subdtype else dtype, where).view(np.uint8).ravel()
-            pieces.append((flat, np.full(n, dtype.itemsize, np.int64)))
-    if any(len(sizes) != n for _, sizes in pieces):
+            pieces.append((flat, np.full(n, dtype.itemsize, np.int64), dtype.itemsize))
+    if any(len(sizes) != n for _, sizes, _ in pieces):
         raise FormatError(f"columns of different lengths for {n} records", path, None, "build")
-    record = sum((sizes for _, sizes in pieces), np.zeros(n, np.int64))
+    record = sum((sizes for _, sizes, _ in pieces), np.zeros(n, np.int64))
     ends = np.cumsum(record)
     at = ends - record                                  # where each field of each record goes
     fields_at, sources = [], []
-    for _, sizes in pieces:
+    for _, sizes, _ in pieces:
         fields_at.append(at)
         sources.append(np.cumsum(sizes) - sizes)        # where it comes from in the field's bytes
         at = at + sizes
-    # records in chunks of about SCATTER_BYTES (the byte index arrays stay small), each yielded
+    # records in chunks of about SCATTER_BYTES (the index arrays stay small), each yielded
     total = int(ends[-1]) if n else 0
     cuts = [0, *np.searchsorted(ends, np.arange(SCATTER_BYTES, total, SCATTER_BYTES), "right").tolist(), n]
     for a, b in zip(cuts, cuts[1:]):
@@ -426,10 +426,23 @@ def iter_columns(decl, columns: Mapping, path: str = "", count: int | None = Non
             continue
         base = int(ends[a] - record[a])
         out = np.empty(int(ends[b - 1]) - base, np.uint8)
-        for (flat, sizes), dst, src in zip(pieces, fields_at, sources):
+        for (flat, sizes, unit), dst, src in zip(pieces, fields_at, sources):
             lo, hi = int(src[a]), int(src[b - 1] + sizes[b - 1])
-            out[np.repeat(dst[a:b] - base - (src[a:b] - lo), sizes[a:b]) + np.arange(hi - lo)] = flat[lo:hi]
+            if hi == lo:
+                continue
+            # one index per element of `unit` bytes (a byte is the unit of Bytes fields): element k
+            # of the chunk goes to its record's field start plus its place in the field
+            where = np.repeat(dst[a:b] - base - (src[a:b] - lo), sizes[a:b] // unit) + np.arange(0, hi - lo, unit)
+            _elements(out, unit)[where] = _elements(flat[lo:hi], unit)[::unit]
         yield out.tobytes()
 
 
 SCATTER_BYTES = 1 << 20
+
+
+def _elements(out: np.ndarray, unit: int) -> np.ndarray:
+    """`out` as overlapping elements of `unit` bytes starting at every byte (stride 1), so that
+    fields land at any offset; the writes go to disjoint places."""
+    if unit == 1:
+        return out
+    return np.ndarray((len(out) - unit + 1,), np.dtype((np.void, unit)), out, strides=(1,))

@@ -27,6 +27,7 @@ from construct import (
     this,
 )
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from memschema.errors import FormatError
 from memschema.layout import EOF, Layout, Section, explain
@@ -52,6 +53,30 @@ def test_columns_build_the_bytes_construct_builds():
     got = serialize_columns(term, Columns(term=[b"ab", b"xyz"], postings=(posting, [2, 1])), "t")
     assert got == term.build({"len": 2, "term": b"ab", "n": 2, "postings": [{"id": 1, "tf": 4}, {"id": 2, "tf": 5}]}) \
         + term.build({"len": 3, "term": b"xyz", "n": 1, "postings": [{"id": 9, "tf": 6}]})
+
+
+@settings(max_examples=60)
+@given(st.lists(st.tuples(st.integers(0, 255), st.binary(max_size=9),
+                          st.lists(st.tuples(st.integers(0, 2**64 - 1), st.integers(0, 2**32 - 1)), max_size=5)),
+                max_size=12),
+       st.sampled_from([1 << 20, 64, 7]))
+def test_columns_scattered_by_elements_build_what_construct_builds(records, chunk):
+    """Fixed fields and array elements are placed one index per element (Bytes one per byte), in
+    chunks of records: the bytes are construct's, whatever the chunk size."""
+    import memschema.records as records_module
+    shaped = Struct("kind" / Int8ul * "kind", "len" / Int16ul * "length", "term" / Bytes(this.len) * "text",
+                    "n" / Int32ul * "count",
+                    "postings" / Array(this.n, Struct("id" / Int64ul * "id", "tf" / Int32ul * "tf")) * "postings")
+    postings = np.array([p for _, _, ps in records for p in ps], [("id", "<u8"), ("tf", "<u4")])
+    cols = Columns(kind=np.array([k for k, _, _ in records], np.int64), term=[t for _, t, _ in records],
+                   postings=(postings, [len(ps) for _, _, ps in records]))
+    saved, records_module.SCATTER_BYTES = records_module.SCATTER_BYTES, chunk
+    try:
+        got = serialize_columns(shaped, cols, "t", count=len(records))
+    finally:
+        records_module.SCATTER_BYTES = saved
+    assert got == b"".join(shaped.build({"kind": k, "len": len(t), "term": t, "n": len(ps),
+                                         "postings": [{"id": i, "tf": f} for i, f in ps]}) for k, t, ps in records)
 
 
 def test_a_given_length_is_written_as_given_and_out_of_range_values_are_refused():
