@@ -28,7 +28,7 @@ from .tables import AmemTables, ints
 EVENT_NAMES = {v: k for k, v in EVENT_TYPES.items()}
 EDGE_NAMES = {v: k for k, v in EDGE_TYPES.items()}
 DECODE_ROWS = 1 << 14       # nodes whose blob spans are turned into Python ints at a time
-DECODE_BYTES = 4 << 20      # and of those, declared content bytes decoded in one batch at most
+DECODE_BATCH = 4 << 20      # and of those, declared content bytes decoded in one batch at most
 PREFIX = struct_dtype(Struct(agentic.content_blob.uncompressed_size)).fields["uncompressed_size"][0]
 # node fields the model names or the writer derives (the rest travel in Node.extra)
 MODELLED_NODE = frozenset({"id", "event_type", "created_at", "session_id", "confidence", "access_count",
@@ -106,7 +106,7 @@ class AgenticDocument(AmemTables):
         reads the prefix itself; anything else takes the careful path, which says what is wrong
         with it: raised, or with `failures` yielded in the node's place (validation goes on).
         When every blob of a chunk is well-formed, charged and its own, they are decoded a batch
-        of about `DECODE_BYTES` at a time; a batch with a blob lz4 refuses goes node by node."""
+        of about `DECODE_BATCH` at a time; a batch with a blob lz4 refuses goes node by node."""
         view, decompress, itemsize = self._view, lz4.block.decompress, PREFIX.itemsize
         stop = self.node_count if stop is None else stop
         for chunk in range(first, stop, DECODE_ROWS):          # plain ints, a chunk at a time
@@ -117,7 +117,7 @@ class AgenticDocument(AmemTables):
             fit = self.meter.charge_run(prefixes[fast], [("content", chunk + j) for j in fast.tolist()])
             spans = (range(chunk, rows.stop), starts.tolist(), lengths.tolist(), prefixes.tolist())
             if fit == len(fast) == len(starts) and not self._shared_starts:
-                for a, b in bounded_batches(prefixes, len(starts), DECODE_BYTES):
+                for a, b in bounded_batches(prefixes, len(starts), DECODE_BATCH):
                     try:
                         yield from [decompress(view[start:start + length])
                                     for start, length in zip(spans[1][a:b], spans[2][a:b])]
