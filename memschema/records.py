@@ -18,6 +18,7 @@ import numpy as np
 from .dtypes import struct_dtype
 from .errors import FormatError
 from .parsing import RAW_ERRORS, build
+from .walker import at_every_byte
 
 _MISSING = object()
 
@@ -433,16 +434,8 @@ def iter_columns(decl, columns: Mapping, path: str = "", count: int | None = Non
             # one index per element of `unit` bytes (a byte is the unit of Bytes fields): element k
             # of the chunk goes to its record's field start plus its place in the field
             where = np.repeat(dst[a:b] - base - (src[a:b] - lo), sizes[a:b] // unit) + np.arange(0, hi - lo, unit)
-            _elements(out, unit)[where] = _elements(flat[lo:hi], unit)[::unit]
+            at_every_byte(out, unit)[where] = at_every_byte(flat[lo:hi], unit)[::unit]
         yield out.tobytes()
 
 
 SCATTER_BYTES = 1 << 20
-
-
-def _elements(out: np.ndarray, unit: int) -> np.ndarray:
-    """`out` as overlapping elements of `unit` bytes starting at every byte (stride 1), so that
-    fields land at any offset; the writes go to disjoint places."""
-    if unit == 1:
-        return out
-    return np.ndarray((len(out) - unit + 1,), np.dtype((np.void, unit)), out, strides=(1,))

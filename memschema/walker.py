@@ -168,9 +168,13 @@ def gather(data, dtype: np.dtype, offsets: np.ndarray) -> np.ndarray:
     """A table (copy) of the records of `dtype` that start at `offsets` (each inside `data`)."""
     if not len(offsets):
         return np.zeros(0, dtype)
-    # every byte offset as an opaque record (stride 1): one index per record, each copied whole
-    starts = np.ndarray((len(data) - dtype.itemsize + 1,), np.dtype((np.void, dtype.itemsize)), data, strides=(1,))
-    return starts[np.asarray(offsets, np.int64)].view(dtype)
+    return at_every_byte(data, dtype.itemsize)[np.asarray(offsets, np.int64)].view(dtype)
+
+
+def at_every_byte(data, size: int) -> np.ndarray:
+    """`data` as overlapping opaque elements of `size` bytes, one starting at every byte (stride 1):
+    one index reads or writes a whole element at any offset (writes must go to disjoint places)."""
+    return np.ndarray((len(data) - size + 1,), np.dtype((np.void, size)), data, strides=(1,))
 
 
 def _strip(sc: c.Construct) -> c.Construct:
