@@ -14,7 +14,8 @@ setup(ext_modules=[
     # a batch of MEM8 record frames: CRC, zlib, token-LZW, bincode (record_frame.py falls back to
     # its Python decoder; needs zlib's header, as CPython's own zlib module does)
     Extension("memschema.formats.mem8.codecs._frames", ["memschema/formats/mem8/codecs/_frames.c"],
-              depends=["memschema/formats/mem8/codecs/lzw_core.h"], libraries=["z"], optional=True),
+              depends=["memschema/formats/mem8/codecs/lzw_core.h", "memschema/formats/mem8/codecs/inflate_core.h"],
+              libraries=["z"], optional=True),
     # the RVF runtime's witness-chain fold (memschema/formats/rvf/hashes.py falls back to Python)
     Extension("memschema.formats.rvf._fold", ["memschema/formats/rvf/_fold.c"], optional=True),
 ])
