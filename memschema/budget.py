@@ -57,6 +57,41 @@ class BudgetExceeded(FormatError):
         super().__init__(message, path, offset, "budget_exceeded")
 
 
+class Keys:
+    """The keys of a run of records, `(namespace, id)` pairs held as id columns: what `charge_run`
+    and `charge_all` take for thousands of records without making a tuple for each (a record
+    decoded alone is charged under the same pair, e.g. `("frame", offset)`)."""
+
+    def __init__(self, *runs: tuple[str, np.ndarray]):
+        self.runs = [(namespace, np.asarray(ids, np.int64)) for namespace, ids in runs]
+        self._ends = np.cumsum([len(ids) for _, ids in self.runs], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return int(self._ends[-1]) if len(self._ends) else 0
+
+    def __getitem__(self, i: int) -> tuple[str, int]:
+        run = int(np.searchsorted(self._ends, i, side="right"))
+        namespace, ids = self.runs[run]
+        return namespace, int(ids[i - (int(self._ends[run - 1]) if run else 0)])
+
+    def head(self, n: int) -> Keys:
+        """The first `n` keys."""
+        runs, left = [], n
+        for namespace, ids in self.runs:
+            if left <= 0:
+                break
+            runs.append((namespace, ids[:left]))
+            left -= len(ids)
+        return Keys(*runs)
+
+
+def _pair(key: Hashable) -> tuple[str, int] | None:
+    """`key` as a (namespace, id) pair, the way `Keys` hold keys, or None for any other key."""
+    if type(key) is tuple and len(key) == 2 and type(key[0]) is str and type(key[1]) is int:
+        return key
+    return None
+
+
 class Meter:
     """What one file has decoded so far, against its budget."""
 
@@ -65,7 +100,19 @@ class Meter:
         self.record_limit = budget.max_record_bytes
         self.file_limit = budget.file_limit(file_size)
         self.used = 0
-        self._charged: set[Hashable] = set()
+        self._charged: set[Hashable] = set()          # keys other than (namespace, id) pairs
+        self._ids: dict[str, set[int]] = {}           # (namespace, id) keys, by namespace
+
+    def _has(self, key: Hashable) -> bool:
+        pair = _pair(key)
+        return key in self._charged if pair is None else pair[1] in self._ids.get(pair[0], ())
+
+    def _add(self, key: Hashable) -> None:
+        pair = _pair(key)
+        if pair is None:
+            self._charged.add(key)
+        else:
+            self._ids.setdefault(pair[0], set()).add(pair[1])
 
     def check_record(self, size: int, path: str = "", offset: int | None = None, what: str = "record") -> None:
         """Refuse a single decoded unit larger than the per-record budget."""
@@ -77,7 +124,7 @@ class Meter:
                what: str = "record") -> None:
         """Account for `size` decoded bytes before they are allocated; `key` names the record so
         that decoding it again costs nothing.  Raises `BudgetExceeded` (nothing is charged then)."""
-        if key is not None and key in self._charged:
+        if key is not None and self._has(key):
             return
         self.check_record(size, path, offset, what)
         if self.used + size > self.file_limit:
@@ -86,46 +133,60 @@ class Meter:
                                  "(max_decoded_bytes, --max-decoded-bytes)", path, offset)
         self.used += size
         if key is not None:
-            self._charged.add(key)
+            self._add(key)
 
     def refund(self, size: int, key: Hashable) -> None:
         """Undo `charge` of a record that turned out not to be decoded (its charge was early)."""
-        if key in self._charged:
-            self._charged.discard(key)
+        if self._has(key):
+            pair = _pair(key)
+            if pair is None:
+                self._charged.discard(key)
+            else:
+                self._ids[pair[0]].discard(pair[1])
             self.used -= size
 
-    def charge_all(self, sizes, keys: list[Hashable]) -> bool:
+    def charge_all(self, sizes, keys: Keys | list[Hashable]) -> bool:
         """Charge every record of a run (distinct `keys`) if all of them fit, else charge nothing:
         when it returns True, charging them one by one in any order would have refused none."""
-        charged = self._charged
-        fresh = _fresh(charged, keys)
+        fresh = self._fresh(keys)
         sizes = np.asarray(sizes, np.int64)[fresh]
         if len(sizes) and (int(sizes.max()) > self.record_limit or self.used + int(sizes.sum()) > self.file_limit):
             return False
         self.used += int(sizes.sum())
-        charged.update(keys)
+        self._add_all(keys)
         return True
 
-    def charge_run(self, sizes, keys: list[Hashable]) -> int:
+    def charge_run(self, sizes, keys: Keys | list[Hashable]) -> int:
         """`charge` each of a run of records (distinct `keys`) in turn, and stop before the first one
         it would refuse: how many were charged.  That one is left to `charge`, which names it."""
-        charged = self._charged
-        fresh = _fresh(charged, keys)
+        fresh = self._fresh(keys)
         sizes = np.asarray(sizes, np.int64)
         used = self.used + np.cumsum(np.where(fresh, sizes, 0))
         refused = fresh & ((sizes > self.record_limit) | (used > self.file_limit))
         n = int(np.argmax(refused)) if refused.any() else len(keys)
         if n:
             self.used = int(used[n - 1])
-            self._charged.update(keys[:n])
+            self._add_all(keys.head(n) if isinstance(keys, Keys) else keys[:n])
         return n
 
+    def _fresh(self, keys: Keys | list[Hashable]) -> np.ndarray:
+        """Which of `keys` are not charged yet."""
+        if not isinstance(keys, Keys):
+            return np.fromiter((not self._has(k) for k in keys), bool, len(keys))
+        parts = []
+        for namespace, ids in keys.runs:
+            charged = self._ids.get(namespace)
+            parts.append(np.ones(len(ids), bool) if not charged or charged.isdisjoint(ids.tolist()) else
+                         np.fromiter((i not in charged for i in ids.tolist()), bool, len(ids)))
+        return np.concatenate(parts) if parts else np.ones(0, bool)
 
-def _fresh(charged: set, keys: list) -> np.ndarray:
-    """Which of `keys` are not charged yet."""
-    if charged.isdisjoint(keys):
-        return np.ones(len(keys), bool)
-    return np.fromiter((k not in charged for k in keys), bool, len(keys))
+    def _add_all(self, keys: Keys | list[Hashable]) -> None:
+        if not isinstance(keys, Keys):
+            for key in keys:
+                self._add(key)
+            return
+        for namespace, ids in keys.runs:
+            self._ids.setdefault(namespace, set()).update(ids.tolist())
 
 
 DEFAULT = Budget()

@@ -12,7 +12,7 @@ import numpy as np
 from construct import Container, Struct
 
 from ...batches import bounded_batches
-from ...budget import BudgetExceeded, SpanCache
+from ...budget import BudgetExceeded, Keys, SpanCache
 from ...dtypes import struct_dtype
 from ...errors import Finding, FormatError
 from ...registry import Detection
@@ -114,7 +114,7 @@ class AgenticDocument(AmemTables):
             starts, lengths, prefixes = (column[rows] for column in self.blobs)
             fast = np.flatnonzero((prefixes > 0) & plausible_all(prefixes, lengths - itemsize))
             # the well-formed blobs of the chunk are charged at once, up to the first the budget refuses
-            fit = self.meter.charge_run(prefixes[fast], [("content", chunk + j) for j in fast.tolist()])
+            fit = self.meter.charge_run(prefixes[fast], Keys(("content", chunk + fast)))
             spans = (range(chunk, rows.stop), starts.tolist(), lengths.tolist(), prefixes.tolist())
             if fit == len(fast) == len(starts) and not self._shared_starts:
                 for a, b in bounded_batches(prefixes, len(starts), DECODE_BATCH):

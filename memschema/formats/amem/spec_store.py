@@ -10,7 +10,7 @@ from functools import cached_property
 import numpy as np
 from construct import Container
 
-from ...budget import BudgetExceeded
+from ...budget import BudgetExceeded, Keys
 from ...errors import Finding, FormatError
 from ...parsing import parse
 from ...registry import Detection
@@ -113,7 +113,7 @@ class SpecDocument(AmemTables):
         size = len(block)
         cont = (np.frombuffer(block, np.uint8) & 0xC0) == 0x80     # UTF-8 continuation bytes
         whole = block.isascii() or _utf8(block)
-        masks, sizes, keys = {}, [], []
+        masks, sizes, keys = {}, [], []   # keys: (what, node rows) runs
         for what in whats:
             offset = self.nodes[f"{what}_offset"].astype(np.uint64)
             length = self.nodes[f"{what}_length"].astype(np.uint64)
@@ -130,8 +130,8 @@ class SpecDocument(AmemTables):
                 ok[rows[(length[rows] > 0) & (splits_first | splits_last)]] = False
             masks[what] = ok
             sizes.append(length[rows])
-            keys += [(what, i) for i in rows.tolist()]
-        if not self.meter.charge_all(np.concatenate(sizes) if sizes else [], keys):
+            keys.append((what, rows))
+        if not self.meter.charge_all(np.concatenate(sizes) if sizes else [], Keys(*keys)):
             return {what: np.zeros(self.node_count, bool) for what in whats}
         return masks
 

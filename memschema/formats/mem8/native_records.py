@@ -17,7 +17,7 @@ import numpy as np
 from construct import Container
 
 from ...batches import bounded_batches
-from ...budget import Meter
+from ...budget import Keys, Meter
 from ...dtypes import struct_dtype
 from ...errors import Finding, error
 from ...journal import TornTail
@@ -452,7 +452,7 @@ def _decode_columns(pairs: PairTable, first: np.ndarray, count: np.ndarray, head
     before = np.cumsum(count) - count
     rows = np.repeat(first - before, count) + np.arange(int(count.sum()))
     chunks = grid[rows, PAYLOAD_AT:PAYLOAD_AT + CHUNK_SIZE]
-    return decode_run(chunks, before * CHUNK_SIZE + ENVELOPE_HEAD, heads, values, meter, [("frame", a) for a in at])
+    return decode_run(chunks, before * CHUNK_SIZE + ENVELOPE_HEAD, heads, values, meter, Keys(("frame", at)))
 
 
 def codec_problems(pairs: PairTable, index: RecordIndex, crc_ok: np.ndarray, meter: Meter | None,

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from construct import Container
 
-from ...budget import BudgetExceeded, Meter
+from ...budget import BudgetExceeded, Keys, Meter
 from ...dtypes import struct_dtype
 from ...parsing import build, field_offset, parse
 from .codecs import CodecError, bincode, token_lzw, zlib_frame
@@ -109,7 +109,7 @@ def decode_compressed(header, compressed, meter: Meter | None = None, path: str 
 
 
 def decode_run(data, starts: np.ndarray, heads: np.ndarray, keep: bool, meter: Meter | None = None,
-               keys: list[Hashable] | None = None) -> tuple[list, list | None, list[int]]:
+               keys: Keys | list[Hashable] | None = None) -> tuple[list, list | None, list[int]]:
     """`decode_compressed` of a run of frames whose headers are sound (`heads`, dtype
     `FRAME_HEADERS`; frame i's compressed bytes start at `data[starts[i]]`), in C and split between
     threads: (keys, values or None unless `keep`, failed).  `failed` lists the frames it did not

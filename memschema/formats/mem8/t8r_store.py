@@ -10,7 +10,7 @@ from itertools import chain
 import numpy as np
 from construct import Container
 
-from ...budget import Meter
+from ...budget import Keys, Meter
 from ...errors import Finding, FormatError, error
 from ...journal import Journal, TornTail
 from ...jsonify import Hex, materialize
@@ -153,10 +153,13 @@ class Frames(LazySequence):
     def problems(self) -> Iterator[Finding]:
         """Every frame's `problem`, in file order.  The placed frames not made yet are checked as one
         batch (`decode_run`), and only those it refuses are made, to name their problem."""
+        made = self._made.count(None) < len(self._made)
         pending, _, _, failed = self._batch(keep=False)
-        refused = {pending[j] for j in failed}
-        for i, frame in enumerate(self._made):
-            if frame is not None or i in refused:
+        refused = [pending[j] for j in failed]
+        if made:
+            refused = set(refused)
+        for i in range(len(self._made)) if made else refused:     # in file order
+            if i in refused or self._made[i] is not None:
                 yield self[i].problem
         for frame in self._more:
             yield frame.problem
@@ -176,11 +179,13 @@ class Frames(LazySequence):
         """`decode_run` of the placed frames not made yet: (their frame indices, then its keys,
         values and failed positions among them).  Validation needs only the refused frames, not a
         mapping of the thousands that decoded."""
-        pending = [i for i, frame in enumerate(self._made) if frame is None]
-        starts = self._offsets[pending] + COMPRESSED_AT
+        if self._made.count(None) < len(self._made):
+            pending = [i for i, frame in enumerate(self._made) if frame is None]
+            starts, heads = self._offsets[pending] + COMPRESSED_AT, self._heads[pending]
+        else:                           # none made yet (validation): no copies of the columns
+            pending, starts, heads = range(len(self._made)), self._offsets + COMPRESSED_AT, self._heads
         # charged under the key Frame's own decoding uses, so that a frame is charged once
-        return pending, *decode_run(self._data, starts, self._heads[pending], keep, self._meter,
-                                    [("frame", a) for a in starts.tolist()])
+        return pending, *decode_run(self._data, starts, heads, keep, self._meter, Keys(("frame", starts)))
 
 
 def file_header() -> bytes:
