@@ -7,12 +7,13 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from corpus_support import corpus_files, require_corpus
 
 import memschema
 from memschema import budget
-from memschema.budget import Budget, BudgetExceeded, SpanCache, parse_size
+from memschema.budget import Budget, BudgetExceeded, Keys, SpanCache, parse_size
 from memschema.cli import main
 from memschema.formats.mem8.codecs import bincode
 from memschema.formats.mem8.native_store import NativeDocument
@@ -67,6 +68,34 @@ def test_meter_charges_a_run_all_or_nothing():
     assert meter.used == 160
     assert meter.charge_all([90], ["c"]) and meter.used == 250
     assert meter.charge_all([], [])
+
+
+def test_keys_held_as_columns_are_the_pairs_charged_one_by_one():
+    """A run charged as `Keys` columns is charged under the same (namespace, id) pairs a record
+    decoded alone uses: charging one again costs nothing, refunding one frees exactly it, and a
+    pair charged alone first is not charged again by the run."""
+    keys = Keys(("frame", np.array([8, 40, 72])), ("content", np.array([0, 1])))
+    assert len(keys) == 5 and [keys[i] for i in range(5)] == [("frame", 8), ("frame", 40), ("frame", 72),
+                                                             ("content", 0), ("content", 1)]
+    assert [keys.head(4)[i] for i in range(4)] == [keys[i] for i in range(4)] and len(keys.head(0)) == 0
+    meter = Budget(max_record_bytes=100, max_decoded_bytes=1000).meter(10)
+    meter.charge(30, key=("frame", 40))
+    assert meter.charge_run([10, 30, 50, 20, 100], keys) == 5
+    assert meter.used == 30 + 10 + 50 + 20 + 100          # ("frame", 40) was charged already
+    meter.charge(10, key=("frame", 72))                   # charged by the run: free
+    meter.charge(5, key=("frame", 73))
+    assert meter.used == 215
+    meter.refund(50, ("frame", 72))
+    assert meter.used == 165
+    meter.charge(50, key=("frame", 72))                   # refunded: charged again
+    assert meter.used == 215
+    meter.charge(7, key=("frame", "not an int"))          # any other key still works
+    meter.charge(7, key=("frame", "not an int"))
+    assert meter.used == 222
+    assert meter.charge_run([90] * 10, Keys(("other", np.arange(10)))) == 8   # the ninth would pass 1000
+    assert meter.used == 222 + 8 * 90
+    assert not meter.charge_all([90], Keys(("content", np.array([5])))) and meter.used == 942
+    assert meter.charge_all([90, 90], Keys(("other", np.array([0, 1])))) and meter.used == 942   # charged already
 
 
 def test_default_file_budget_grows_with_the_file():
