@@ -46,7 +46,8 @@ def zlib_verdict(stream: bytes, cap: int = 1 << 16) -> bytes | None:
 def agrees(stream: bytes, cap: int = 1 << 16) -> bytes | None:
     """The fast decoder gives zlib's bytes or leaves the stream to zlib; zlib's verdict."""
     expected, got = zlib_verdict(stream, cap), fast(stream, cap)
-    assert got is None or got == expected, f"fast path decoded a stream zlib {'refuses' if expected is None else 'reads otherwise'}"
+    what = "refuses" if expected is None else "reads otherwise"
+    assert got is None or got == expected, f"the fast path decoded a stream zlib {what}"
     return expected
 
 

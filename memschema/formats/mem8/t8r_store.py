@@ -153,14 +153,14 @@ class Frames(LazySequence):
     def problems(self) -> Iterator[Finding]:
         """Every frame's `problem`, in file order.  The placed frames not made yet are checked as one
         batch (`decode_run`), and only those it refuses are made, to name their problem."""
-        made = self._made.count(None) < len(self._made)
+        made = self._made.count(None) < len(self._made)       # before the batch, which makes none
         pending, _, _, failed = self._batch(keep=False)
-        refused = [pending[j] for j in failed]
+        named = [pending[j] for j in failed]                     # in file order
         if made:
-            refused = set(refused)
-        for i in range(len(self._made)) if made else refused:     # in file order
-            if i in refused or self._made[i] is not None:
-                yield self[i].problem
+            refused = set(named)
+            named = [i for i, frame in enumerate(self._made) if frame is not None or i in refused]
+        for i in named:
+            yield self[i].problem
         for frame in self._more:
             yield frame.problem
 

@@ -230,11 +230,13 @@ static PyObject *decode(PyObject *Py_UNUSED(self), PyObject *args) {
             int k = (int)(i - first), ok = o.status[k];
             PyObject *key = NULL, *value = NULL;
             if (ok == 1) {
-                const uint8_t *key_bytes = o.arena + at, *value_bytes = o.arena + at + o.key_len[k];
+                const uint8_t *key_bytes, *value_bytes;
                 if (i == o.big) {
                     key_bytes = s.raw + o.big_key_at;
                     value_bytes = s.raw + o.big_value_at;
                 } else {
+                    key_bytes = o.arena + at;
+                    value_bytes = key_bytes + o.key_len[k];
                     at += o.key_len[k] + (keep ? o.value_len[k] : 0);
                 }
                 key = PyUnicode_DecodeUTF8((const char *)key_bytes, (Py_ssize_t)o.key_len[k], "strict");
