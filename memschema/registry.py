@@ -156,8 +156,10 @@ def _load_plugins() -> None:
     _loaded = True
     pkg = importlib.import_module(__package__ + ".formats")
     for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
-        if info.name.rpartition(".")[2] == "strategies":
-            continue  # hypothesis strategies register nothing; memschema.strategies imports them on demand
+        if info.name.rpartition(".")[2] in ("strategies", "mutators"):
+            # hypothesis strategies and fuzzing mutators register nothing; memschema.strategies
+            # imports them on demand (they import hypothesis: about 90 ms of every first load)
+            continue
         importlib.import_module(info.name)
     try:
         from importlib.metadata import entry_points

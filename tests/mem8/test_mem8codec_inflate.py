@@ -11,11 +11,14 @@ from __future__ import annotations
 import zlib
 
 import pytest
+from corpus_support import require_corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import memschema
 from memschema.formats.mem8 import record_frame
 from memschema.formats.mem8.codecs import zlib_frame
+from memschema.formats.mem8.native_records import _compressed
 
 pytestmark = pytest.mark.skipif(record_frame._frames is None, reason="the C batch decoder is not built here")
 
@@ -175,9 +178,7 @@ def test_every_stream_zlib_writes_decodes_to_its_bytes_on_the_fast_path(data, le
 def test_the_journals_own_streams_decode_on_the_fast_path():
     """The frames of the corpus's native store (written by smart-tree: flate2 over miniz_oxide),
     fixed and dynamic blocks, decode without zlib's help."""
-    import memschema
-    from memschema.formats.mem8.native_records import _compressed
-    doc = memschema.load("tests/corpus/mem8/native_record_store.m8")
+    doc = memschema.load(require_corpus("mem8") / "native_record_store.m8")
     seen = 0
     for record in doc._index.records:
         compressed = _compressed(doc.table, record)
