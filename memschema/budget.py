@@ -86,9 +86,10 @@ class Keys:
 
 
 def _pair(key: Hashable) -> tuple[str, int] | None:
-    """`key` as a (namespace, id) pair, the way `Keys` hold keys, or None for any other key."""
-    if type(key) is tuple and len(key) == 2 and type(key[0]) is str and type(key[1]) is int:
-        return key
+    """`key` as a (namespace, id) pair, the way `Keys` hold keys, or None for any other key (an id
+    may be a numpy integer: `("frame", np.int64(8))` is the key `("frame", 8)`, as in a set)."""
+    if type(key) is tuple and len(key) == 2 and type(key[0]) is str and isinstance(key[1], (int, np.integer)):
+        return key[0], int(key[1])
     return None
 
 

@@ -83,6 +83,7 @@ def test_keys_held_as_columns_are_the_pairs_charged_one_by_one():
     assert meter.charge_run([10, 30, 50, 20, 100], keys) == 5
     assert meter.used == 30 + 10 + 50 + 20 + 100          # ("frame", 40) was charged already
     meter.charge(10, key=("frame", 72))                   # charged by the run: free
+    meter.charge(10, key=("frame", np.int64(72)))         # the same key with a numpy id
     meter.charge(5, key=("frame", 73))
     assert meter.used == 215
     meter.refund(50, ("frame", 72))
