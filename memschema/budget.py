@@ -138,12 +138,11 @@ class Meter:
 
     def refund(self, size: int, key: Hashable) -> None:
         """Undo `charge` of a record that turned out not to be decoded (its charge was early)."""
-        if self._has(key):
-            pair = _pair(key)
-            if pair is None:
-                self._charged.discard(key)
-            else:
-                self._ids[pair[0]].discard(pair[1])
+        pair = _pair(key)
+        charged = self._charged if pair is None else self._ids.get(pair[0], set())
+        item = key if pair is None else pair[1]
+        if item in charged:
+            charged.discard(item)
             self.used -= size
 
     def charge_all(self, sizes, keys: Keys | list[Hashable]) -> bool:

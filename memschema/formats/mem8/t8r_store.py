@@ -153,10 +153,9 @@ class Frames(LazySequence):
     def problems(self) -> Iterator[Finding]:
         """Every frame's `problem`, in file order.  The placed frames not made yet are checked as one
         batch (`decode_run`), and only those it refuses are made, to name their problem."""
-        made = self._made.count(None) < len(self._made)       # before the batch, which makes none
         pending, _, _, failed = self._batch(keep=False)
         named = [pending[j] for j in failed]                     # in file order
-        if made:
+        if len(pending) < len(self._made):                       # frames made before: theirs too
             refused = set(named)
             named = [i for i, frame in enumerate(self._made) if frame is not None or i in refused]
         for i in named:
